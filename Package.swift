@@ -1,0 +1,53 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Module graph (DESIGN.md): imports point one way.
+//   nettriage -> TriageTUI -> Triage -> NetProbe -> CNetProbe
+//   TriageTUI -> CNcurses
+let package = Package(
+  name: "nettriage",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "nettriage", targets: ["nettriage"]),
+    .library(name: "NetProbe", targets: ["NetProbe"]),
+    .library(name: "Triage", targets: ["Triage"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CNetProbe",
+      path: "Sources/CNetProbe"
+    ),
+    .systemLibrary(
+      name: "CNcurses",
+      path: "Sources/CNcurses",
+      pkgConfig: "ncursesw",
+      providers: [.apt(["libncurses-dev"])]
+    ),
+    .target(
+      name: "NetProbe",
+      dependencies: ["CNetProbe"]
+    ),
+    .target(
+      name: "Triage",
+      dependencies: ["NetProbe"]
+    ),
+    .target(
+      name: "TriageTUI",
+      dependencies: ["Triage", "CNcurses"]
+    ),
+    .executableTarget(
+      name: "nettriage",
+      dependencies: [
+        "NetProbe", "Triage", "TriageTUI",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(name: "NetProbeTests", dependencies: ["NetProbe"]),
+    .testTarget(name: "TriageTests", dependencies: ["Triage"]),
+    .testTarget(name: "TriageTUITests", dependencies: ["TriageTUI"]),
+    .testTarget(name: "nettriageTests", dependencies: ["nettriage"]),
+  ]
+)
