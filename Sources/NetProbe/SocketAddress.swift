@@ -102,7 +102,7 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible, Codabl
       if let percent = host.firstIndex(of: "%") {
         let zone = String(host[host.index(after: percent)...])
         host = String(host[..<percent])
-        scope = UInt32(zone) ?? if_nametoindex(zone)
+        scope = UInt32(zone) ?? interfaceIndex(named: zone)
       }
       guard let address = IPAddress(host), address.family == .ipv6 else { return nil }
       self.init(address, port: port, scopeID: scope)
@@ -113,3 +113,7 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible, Codabl
     }
   }
 }
+
+/// The index of the interface with this name; 0 when there is none. The corresponding C function is
+/// `if_nametoindex(3)`.
+func interfaceIndex(named name: String) -> UInt32 { if_nametoindex(name) }

@@ -50,3 +50,14 @@ public struct InternetTarget: Hashable, Sendable, Codable, CustomStringConvertib
     return "\(host):\(port)"
   }
 }
+
+extension InternetTarget {
+  /// The socket addresses to try for these resolved addresses, carrying the zone of a link-local IPv6 target.
+  public func socketAddresses(_ addresses: [IPAddress]) -> [SocketAddress] {
+    var scope: UInt32 = 0
+    if case let .address(_, zone?) = host {
+      scope = UInt32(zone) ?? interfaceIndex(named: zone)
+    }
+    return addresses.map { SocketAddress($0, port: port, scopeID: $0.family == .ipv6 ? scope : 0) }
+  }
+}
