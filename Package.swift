@@ -45,6 +45,12 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    // Benchmarks are executables, not timed tests: `swift run -c release tcp-probe-rate`.
+    .executableTarget(
+      name: "tcp-probe-rate",
+      dependencies: ["NetProbe"],
+      path: "Benchmarks/TCPProbeRate"
+    ),
     .testTarget(name: "NetProbeTests", dependencies: ["NetProbe"]),
     .testTarget(name: "TriageTests", dependencies: ["Triage"]),
     .testTarget(name: "TriageTUITests", dependencies: ["TriageTUI"]),

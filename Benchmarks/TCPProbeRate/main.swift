@@ -1,0 +1,2 @@
+import NetProbe
+print("placeholder")
