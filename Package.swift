@@ -51,9 +51,11 @@ let package = Package(
       dependencies: ["NetProbe"],
       path: "Benchmarks/TCPProbeRate"
     ),
-    .testTarget(name: "NetProbeTests", dependencies: ["NetProbe"]),
+    // Loopback servers the tests open; used by tests only.
+    .target(name: "TestSupport", dependencies: ["NetProbe"], path: "Tests/TestSupport"),
+    .testTarget(name: "NetProbeTests", dependencies: ["NetProbe", "TestSupport"]),
     .testTarget(name: "TriageTests", dependencies: ["Triage"]),
     .testTarget(name: "TriageTUITests", dependencies: ["TriageTUI"]),
-    .testTarget(name: "nettriageTests", dependencies: ["nettriage"]),
+    .testTarget(name: "nettriageTests", dependencies: ["nettriage", "TestSupport"]),
   ]
 )

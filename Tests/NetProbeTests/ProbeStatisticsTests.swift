@@ -1,5 +1,6 @@
 import Testing
 @testable import NetProbe
+import TestSupport
 
 @Suite struct ProbeStatisticsTests {
   struct Case: Sendable, CustomTestStringConvertible {

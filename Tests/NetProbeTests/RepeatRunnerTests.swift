@@ -1,5 +1,6 @@
 import Testing
 @testable import NetProbe
+import TestSupport
 
 @Suite struct RepeatRunnerTests {
   static func fake(_ outcome: ProbeOutcome, _ microseconds: Int64 = 100) -> ProbeResult {

@@ -1,5 +1,6 @@
 import Testing
 @testable import NetProbe
+import TestSupport
 
 /// Only names the hosts file answers (localhost) and numeric addresses: no query leaves the machine.
 @Suite struct ResolverTests {

@@ -3,6 +3,7 @@ import Testing
 import Glibc
 #endif
 @testable import NetProbe
+import TestSupport
 
 @Suite struct TCPConnectProbeTests {
   let options = TCPConnectProbe.Options(timeout: .seconds(2))
@@ -24,7 +25,7 @@ import Glibc
 
   @Test(arguments: ["127.0.0.1", "::1"])
   func closedPortIsRefusedAtOnce(host: String) async throws {
-    let closed = try ClosedPort(family: IPAddress(host)!.family.cValue)
+    let closed = try ClosedPort(family: IPAddress(host)!.family.constant)
     let address = SocketAddress(IPAddress(host)!, port: closed.port)
     let result = await TCPConnectProbe.probe([address], target: "test", options: options)
     #expect(result.outcome == .refused)

@@ -3,6 +3,7 @@ import Testing
 import Glibc
 #endif
 @testable import NetProbe
+import TestSupport
 
 @Suite struct UDPProbeTests {
   @Test(arguments: ["127.0.0.1", "::1"])

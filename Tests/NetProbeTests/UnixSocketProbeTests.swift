@@ -4,6 +4,7 @@ import Testing
 import Glibc
 #endif
 @testable import NetProbe
+import TestSupport
 
 @Suite struct UnixSocketProbeTests {
   /// A unix stream socket bound at `path`; listening only when asked.

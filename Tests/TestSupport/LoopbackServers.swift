@@ -2,21 +2,21 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import NetProbe
+import NetProbe
 
 /// A TCP listener on loopback (port 0) whose thread accepts and closes connections, so the queue never fills.
-final class LoopbackTCPListener: @unchecked Sendable {
-  let descriptor: Int32
-  let port: UInt16
-  let address: IPAddress
+public final class LoopbackTCPListener: @unchecked Sendable {
+  public let descriptor: Int32
+  public let port: UInt16
+  public let address: IPAddress
   private let thread: Thread
 
-  init(address: IPAddress = .v4(127, 0, 0, 1), backlog: Int32 = 4096, accepting: Bool = true) throws {
+  public init(address: IPAddress = .v4(127, 0, 0, 1), backlog: Int32 = 4096, accepting: Bool = true) throws {
     let family = address.family == .ipv4 ? AF_INET : AF_INET6
     let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
     var one: Int32 = 1
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-    let bound = SocketAddress(address, port: 0).withSockAddr { Glibc.bind(fd, $0, $1) }
+    let bound = withSockAddr(SocketAddress(address, port: 0)) { Glibc.bind(fd, $0, $1) }
     guard bound == 0, listen(fd, backlog) == 0 else { throw Errno.current }
     descriptor = fd
     port = LoopbackTCPListener.boundPort(fd)
@@ -34,31 +34,34 @@ final class LoopbackTCPListener: @unchecked Sendable {
     thread.start()
   }
 
-  var socketAddress: SocketAddress { SocketAddress(address, port: port) }
+  public var socketAddress: SocketAddress { SocketAddress(address, port: port) }
 
   deinit {
     shutdown(descriptor, Int32(SHUT_RDWR))
     close(descriptor)
   }
 
-  static func boundPort(_ descriptor: Int32) -> UInt16 {
+  public static func boundPort(_ descriptor: Int32) -> UInt16 {
     var storage = sockaddr_storage()
     var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
     _ = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
-    return withUnsafeBytes(of: &storage) { SocketAddress(storage: $0.baseAddress!)!.port }
+    return withUnsafeBytes(of: &storage) { raw in
+      // sin_port and sin6_port sit at the same offset, in network order.
+      UInt16(raw[2]) << 8 | UInt16(raw[3])
+    }
   }
 }
 
 /// A UDP echo on loopback: every datagram goes back to its sender.
-final class LoopbackUDPEcho: @unchecked Sendable {
-  let descriptor: Int32
-  let port: UInt16
-  let address: IPAddress
+public final class LoopbackUDPEcho: @unchecked Sendable {
+  public let descriptor: Int32
+  public let port: UInt16
+  public let address: IPAddress
 
-  init(address: IPAddress = .v4(127, 0, 0, 1)) throws {
+  public init(address: IPAddress = .v4(127, 0, 0, 1)) throws {
     let family = address.family == .ipv4 ? AF_INET : AF_INET6
     let fd = socket(family, Int32(SOCK_DGRAM.rawValue), 0)
-    let bound = SocketAddress(address, port: 0).withSockAddr { Glibc.bind(fd, $0, $1) }
+    let bound = withSockAddr(SocketAddress(address, port: 0)) { Glibc.bind(fd, $0, $1) }
     guard bound == 0 else { throw Errno.current }
     descriptor = fd
     port = LoopbackTCPListener.boundPort(fd)
@@ -79,7 +82,7 @@ final class LoopbackUDPEcho: @unchecked Sendable {
     }.start()
   }
 
-  var socketAddress: SocketAddress { SocketAddress(address, port: port) }
+  public var socketAddress: SocketAddress { SocketAddress(address, port: port) }
 
   deinit {
     shutdown(descriptor, Int32(SHUT_RDWR))
@@ -88,14 +91,14 @@ final class LoopbackUDPEcho: @unchecked Sendable {
 }
 
 /// A port on loopback that nobody listens on: bound (so nobody else takes it) but never listening.
-final class ClosedPort {
-  let descriptor: Int32
-  let port: UInt16
+public final class ClosedPort {
+  public let descriptor: Int32
+  public let port: UInt16
 
-  init(type: Int32 = Int32(SOCK_STREAM.rawValue), family: Int32 = AF_INET) throws {
+  public init(type: Int32 = Int32(SOCK_STREAM.rawValue), family: Int32 = AF_INET) throws {
     let fd = socket(family, type, 0)
     let address: IPAddress = family == AF_INET ? .v4(127, 0, 0, 1) : IPAddress("::1")!
-    let bound = SocketAddress(address, port: 0).withSockAddr { Glibc.bind(fd, $0, $1) }
+    let bound = withSockAddr(SocketAddress(address, port: 0)) { Glibc.bind(fd, $0, $1) }
     guard bound == 0 else { throw Errno.current }
     descriptor = fd
     port = LoopbackTCPListener.boundPort(fd)
@@ -105,10 +108,10 @@ final class ClosedPort {
 }
 
 /// A fresh directory under /tmp, removed at deinit.
-final class TemporaryDirectory {
-  let path: String
+public final class TemporaryDirectory {
+  public let path: String
 
-  init() {
+  public init() {
     var template = Array("/tmp/nettriage-test-XXXXXX".utf8CString)
     path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
   }
@@ -117,7 +120,7 @@ final class TemporaryDirectory {
 }
 
 /// Open descriptors of this process, from /proc/self/fd: "number -> target" (e.g. `7 -> socket:[12345]`).
-func openDescriptors() -> Set<String> {
+public func openDescriptors() -> Set<String> {
   let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
   return Set(names.compactMap { name in
     guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + name) else { return nil }
@@ -126,6 +129,29 @@ func openDescriptors() -> Set<String> {
 }
 
 /// A port on loopback that nothing is bound to: taken from the kernel, then released.
-func unusedPort(type: Int32, family: AddressFamily = .ipv4) throws -> UInt16 {
-  try ClosedPort(type: type, family: family.cValue).port
+public func unusedPort(type: Int32, family: AddressFamily = .ipv4) throws -> UInt16 {
+  try ClosedPort(type: type, family: family.constant).port
+}
+
+/// Calls `body` with a C sockaddr for a numeric address and port (IPv4 or IPv6, no zone).
+public func withSockAddr<R>(_ address: SocketAddress, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+  switch address.address {
+  case .v4:
+    var v4 = sockaddr_in()
+    v4.sin_family = sa_family_t(AF_INET)
+    v4.sin_port = address.port.bigEndian
+    withUnsafeMutableBytes(of: &v4.sin_addr) { $0.copyBytes(from: address.address.bytes) }
+    return withUnsafePointer(to: &v4) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+  case .v6:
+    var v6 = sockaddr_in6()
+    v6.sin6_family = sa_family_t(AF_INET6)
+    v6.sin6_port = address.port.bigEndian
+    withUnsafeMutableBytes(of: &v6.sin6_addr) { $0.copyBytes(from: address.address.bytes) }
+    return withUnsafePointer(to: &v6) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+  }
+}
+
+extension AddressFamily {
+  /// The C address family constant.
+  public var constant: Int32 { self == .ipv4 ? AF_INET : AF_INET6 }
 }
