@@ -52,6 +52,12 @@ public struct InternetTarget: Hashable, Sendable, Codable, CustomStringConvertib
 }
 
 extension InternetTarget {
+  /// The zone when it names no interface on this host (a typo, or an interface that is gone); nil otherwise.
+  public var unknownZone: String? {
+    guard case let .address(_, zone?) = host, UInt32(zone) == nil, interfaceIndex(named: zone) == 0 else { return nil }
+    return zone
+  }
+
   /// The socket addresses to try for these resolved addresses, carrying the zone of a link-local IPv6 target.
   public func socketAddresses(_ addresses: [IPAddress]) -> [SocketAddress] {
     var scope: UInt32 = 0

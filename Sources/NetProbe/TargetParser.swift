@@ -65,6 +65,8 @@ public enum TargetParseError: Error, Hashable, Sendable, CustomStringConvertible
   case emptyLabel(String)
   case zoneOnIPv4(String)
   case invalidZone(String)
+  /// A link-local IPv6 address needs to say which interface it is on.
+  case linkLocalWithoutZone(String)
   case unsupportedScheme(String)
   case emptyUnixPath
   /// The unix socket path's length in bytes.
@@ -121,6 +123,8 @@ public enum TargetParseError: Error, Hashable, Sendable, CustomStringConvertible
       return "zone id on IPv4 address \(quoted(host)): a zone (%eth0) is only for IPv6, e.g. [fe80::1%eth0]:22"
     case let .invalidZone(host):
       return "invalid zone in \(quoted(host)): after % give an interface name or index, e.g. [fe80::1%eth0]:22"
+    case let .linkLocalWithoutZone(host):
+      return "link-local address \(quoted(host)) needs its interface: add %NAME, e.g. [\(escaped(host))%eth0]:22"
     case let .unsupportedScheme(scheme):
       return "unsupported URL scheme \(quoted(scheme)) without a port: add one, e.g. \(escaped(scheme))://host:8080/, or give HOST:PORT"
     case .emptyUnixPath:
@@ -297,6 +301,7 @@ enum TargetParser {
 
     if let address = IPAddress(String(text)) {
       if bracketed && address.family != .ipv6 { throw .bracketedNonIPv6(String(text)) }
+      if address.family == .ipv6 && address.isLinkLocal { throw .linkLocalWithoutZone(String(text)) }
       return .address(address, zone: nil)
     }
     if text.contains(":") { throw .invalidHost(String(text)) }

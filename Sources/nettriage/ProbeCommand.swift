@@ -146,6 +146,9 @@ func parseInternetTarget(_ text: String, port: String?) throws(UsageFailure) -> 
   guard case let .inet(internet) = target else {
     throw UsageFailure(message: "\(text) is a unix socket: use nettriage probe unix \(text)")
   }
+  if let zone = internet.unknownZone {
+    throw UsageFailure(message: "no interface named \"\(zone)\" on this host: use one listed in /sys/class/net, e.g. %eth0")
+  }
   return internet
 }
 

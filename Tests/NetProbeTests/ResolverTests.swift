@@ -19,7 +19,7 @@ import TestSupport
     #expect(resolution.addresses.allSatisfy { $0.family == .ipv4 })
   }
 
-  @Test(arguments: ["127.0.0.1", "::1", "fe80::1"])
+  @Test(arguments: ["127.0.0.1", "::1", "fe80::1", "198.18.0.1"])
   func numericAddressSkipsTheResolver(text: String) async throws {
     let address = try #require(IPAddress(text))
     let resolution = try await Resolver.resolve(.address(address, zone: nil))

@@ -195,6 +195,8 @@ private let badCases: [(ParseInput, TargetParseError)] = [
   (ParseInput(text: "1.2.3.4%eth0:80"), .zoneOnIPv4("1.2.3.4%eth0")),
   (ParseInput(text: "[1.2.3.4%eth0]:80"), .zoneOnIPv4("1.2.3.4%eth0")),
   (ParseInput(text: "[fe80::1%]:22"), .invalidZone("fe80::1%")),
+  (ParseInput(text: "[fe80::1]:22"), .linkLocalWithoutZone("fe80::1")),
+  (ParseInput(text: "fe80::abcd", port: "22"), .linkLocalWithoutZone("fe80::abcd")),
   (ParseInput(text: "[fe80::1%eth/0]:22"), .invalidZone("fe80::1%eth/0")),
   (ParseInput(text: "[fe80::1%averyveryverylongifname]:22"), .invalidZone("fe80::1%averyveryverylongifname")),
   (ParseInput(text: "example.com%eth0:80"), .invalidCharacter("%", in: "example.com%eth0")),
