@@ -52,7 +52,7 @@ let package = Package(
       path: "Benchmarks/TCPProbeRate"
     ),
     // Loopback servers the tests open; used by tests only.
-    .target(name: "TestSupport", dependencies: ["NetProbe"], path: "Tests/TestSupport"),
+    .target(name: "TestSupport", dependencies: ["NetProbe", "CNetProbe"], path: "Tests/TestSupport"),
     .testTarget(name: "NetProbeTests", dependencies: ["NetProbe", "TestSupport"]),
     .testTarget(name: "TriageTests", dependencies: ["Triage"]),
     .testTarget(name: "TriageTUITests", dependencies: ["TriageTUI"]),

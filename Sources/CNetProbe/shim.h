@@ -10,6 +10,18 @@
 #include <linux/errqueue.h>
 #include <linux/icmp.h>
 #include <linux/icmpv6.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_link.h>
+#include <linux/if_addr.h>
+#include <linux/neighbour.h>
+#include <linux/inet_diag.h>
+#include <linux/sock_diag.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <linux/if_ether.h>
+#include <ifaddrs.h>
+#include <linux/capability.h>
 
 static inline struct cmsghdr *nt_cmsg_firsthdr(struct msghdr *msg) { return CMSG_FIRSTHDR(msg); }
 static inline struct cmsghdr *nt_cmsg_nxthdr(struct msghdr *msg, struct cmsghdr *cmsg) { return CMSG_NXTHDR(msg, cmsg); }
@@ -17,4 +29,13 @@ static inline unsigned char *nt_cmsg_data(struct cmsghdr *cmsg) { return CMSG_DA
 static inline size_t nt_cmsg_space(size_t length) { return CMSG_SPACE(length); }
 // The offender address follows the extended error inside the control message.
 static inline struct sockaddr *nt_so_ee_offender(struct sock_extended_err *ee) { return SO_EE_OFFENDER(ee); }
+
+// setns(2) is declared only under _GNU_SOURCE; the lab and namespace tests join network namespaces with it.
+extern int setns(int fd, int nstype);
+static inline int nt_setns_network(int fd) { return setns(fd, 0x40000000 /* CLONE_NEWNET */); }
+
+// Netlink alignment helpers (NLMSG_*, RTA_* are function-like macros that do not import).
+static inline unsigned int nt_nlmsg_align(unsigned int length) { return NLMSG_ALIGN(length); }
+static inline unsigned int nt_nlmsg_hdrlen(void) { return NLMSG_HDRLEN; }
+static inline unsigned int nt_rta_align(unsigned int length) { return RTA_ALIGN(length); }
 #endif
