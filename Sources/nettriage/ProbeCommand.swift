@@ -12,7 +12,7 @@ struct Probe: AsyncParsableCommand {
         nettriage probe udp 127.0.0.1:53 --payload hello
         nettriage probe unix /run/app.sock
       """,
-    subcommands: [TCP.self, UDP.self, Unix.self]
+    subcommands: [TCP.self, UDP.self, Unix.self, ICMP.self, Trace.self, Iface.self, Route.self, Neigh.self, Sockets.self, DNS.self]
   )
 }
 
