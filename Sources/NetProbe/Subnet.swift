@@ -49,10 +49,12 @@ public struct Subnet: Hashable, Sendable, Codable, CustomStringConvertible {
     family == .ipv4 && prefixLength <= 30 ? last : nil
   }
 
-  /// The number of addresses in the prefix (saturating at UInt64.max for big IPv6 prefixes).
-  public var addressCount: UInt64 {
-    let hostBits = address.bitCount - prefixLength
-    return hostBits >= 64 ? UInt64.max : UInt64(1) << UInt64(hostBits)
+  /// The number of host bits (32 or 128 minus the prefix length).
+  public var hostBits: Int { address.bitCount - prefixLength }
+
+  /// The number of addresses in the prefix; nil when it is 2^64 or more (big IPv6 prefixes).
+  public var addressCount: UInt64? {
+    hostBits >= 64 ? nil : UInt64(1) << UInt64(hostBits)
   }
 
   /// Whether `other` lies inside this prefix (same family, same network bits).

@@ -167,10 +167,26 @@ import Glibc
     #expect(object["method"] as? String == "numeric")
   }
 
+  @Test func subnetExplainsWhetherAGatewayFits() throws {
+    let fits = try Self.run(["subnet", "198.18.1.10/24", "--gateway", "198.18.1.1"])
+    #expect(fits.status == 0)
+    #expect(fits.stdout.contains("network ID  198.18.1.0") && fits.stdout.contains("broadcast   198.18.1.255"))
+    let off = try Self.run(["subnet", "198.18.1.10/255.255.255.0", "--gateway", "198.18.2.1"])
+    #expect(off.status == 1)
+    #expect(off.stdout.contains("problem: gateway 198.18.2.1 is outside 198.18.1.0/24"))
+    let json = try Self.run(["subnet", "fd00:18::10/64", "--gateway", "fd00:19::1", "--json"])
+    let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+    #expect((object["gateway"] as? [String: Any])?["verdict"] as? String == "gateway-off-subnet")
+    #expect(object["hostBits"] as? Int == 64)
+    let bad = try Self.run(["subnet", "198.18.1.10/33"])
+    #expect(bad.status == 2 && bad.stderr.split(separator: "\n").count == 1)
+  }
+
   @Test func helpAndVersion() throws {
     let version = try Self.run(["--version"])
     #expect(version.status == 0 && version.stdout.hasPrefix("0."))
-    for command in [["--help"], ["probe", "tcp", "--help"], ["probe", "udp", "--help"], ["probe", "unix", "--help"], ["resolve", "--help"]] {
+    for command in [["--help"], ["probe", "tcp", "--help"], ["probe", "udp", "--help"], ["probe", "unix", "--help"], ["resolve", "--help"],
+                    ["subnet", "--help"]] {
       let help = try Self.run(command)
       #expect(help.status == 0)
       #expect(help.stdout.contains("Examples:"), "\(command)")
