@@ -3,7 +3,7 @@ import PackageDescription
 
 // Module graph (DESIGN.md): imports point one way.
 //   nettriage -> TriageTUI -> Triage -> NetProbe -> CNetProbe
-//   TriageTUI -> CNcurses
+//   TriageTUI -> CNcurses;  nettriage -> Lab -> NetProbe
 let package = Package(
   name: "nettriage",
   platforms: [.macOS(.v13)],
@@ -30,6 +30,11 @@ let package = Package(
       name: "NetProbe",
       dependencies: ["CNetProbe"]
     ),
+    // The fault lab: namespaces, links, rules and services for real failure scenarios (root only).
+    .target(
+      name: "Lab",
+      dependencies: ["NetProbe", "CNetProbe"]
+    ),
     .target(
       name: "Triage",
       dependencies: ["NetProbe"]
@@ -41,7 +46,7 @@ let package = Package(
     .executableTarget(
       name: "nettriage",
       dependencies: [
-        "NetProbe", "Triage", "TriageTUI",
+        "NetProbe", "Triage", "TriageTUI", "Lab",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -55,6 +60,8 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["NetProbe", "CNetProbe"], path: "Tests/TestSupport"),
     .testTarget(name: "NetProbeTests", dependencies: ["NetProbe", "TestSupport"]),
     .testTarget(name: "TriageTests", dependencies: ["Triage"]),
+    // Lab scenarios (root + namespaces); run alone with `swift test --filter LabTests`.
+    .testTarget(name: "LabTests", dependencies: ["Lab", "NetProbe", "TestSupport"]),
     .testTarget(name: "TriageTUITests", dependencies: ["TriageTUI"]),
     .testTarget(name: "nettriageTests", dependencies: ["nettriage", "TestSupport"]),
   ]

@@ -1,0 +1,8 @@
+import Testing
+@testable import Lab
+
+@Suite struct LabNamesTests {
+  @Test func prefixIsFixed() {
+    #expect(LabNames.prefix == "ntlab-")
+  }
+}
