@@ -35,9 +35,15 @@ let package = Package(
       name: "Lab",
       dependencies: ["NetProbe", "CNetProbe"]
     ),
+    // Resources/ (top level, linked into the target) is embedded in the binary: a lone copied binary works.
     .target(
       name: "Triage",
-      dependencies: ["NetProbe"]
+      dependencies: ["NetProbe"],
+      resources: [
+        .embedInCode("Resources/knowledge-base.json"),
+        .embedInCode("Resources/error-catalogue.json"),
+        .embedInCode("Resources/report.schema.json"),
+      ]
     ),
     .target(
       name: "TriageTUI",
