@@ -1,0 +1,324 @@
+import NetProbe
+
+/// The decision logic: pure functions from the evidence to one verdict and its secondary findings.
+///
+/// The order matters and follows the layers: the local stack, then the name, then the route, then what the
+/// packets to the application port met. A lower layer's fault explains everything above it.
+public enum Decision {
+  public static func diagnose(_ evidence: Evidence) -> Diagnosis {
+    var context = Context(evidence)
+    let primary = context.primaryFinding()
+    return Diagnosis(primary: primary, secondary: context.secondaryFindings(after: primary))
+  }
+
+  /// Connect times this long or longer, while the path answers in far less, mean the first SYN went unanswered.
+  static let retransmitStepMicroseconds: Int64 = 900_000
+
+  struct Context {
+    let evidence: Evidence
+    var values: [String: String] = [:]
+    let attempts: [ProbeAttempt]
+    let answered: [ProbeAttempt]
+
+    init(_ evidence: Evidence) {
+      self.evidence = evidence
+      attempts = evidence.connects.flatMap(\.attempts).filter { $0.outcome != .cancelled }
+      answered = attempts.filter { $0.outcome.isAnswer }
+      if let address = attempts.first?.address {
+        values["address"] = address.host
+        values["port"] = String(address.port)
+      }
+      if let route = evidence.route {
+        values["interface"] = route.interface
+        values["gateway"] = route.gateway?.description
+        values["source"] = route.source?.description
+      }
+    }
+
+    // MARK: primary
+
+    mutating func primaryFinding() -> Finding {
+      if evidence.transport == .unix { return unixFinding() }
+      if let finding = localStackFinding() ?? nameFinding() ?? routeFinding() { return finding }
+      return connectFinding()
+    }
+
+    func finding(_ id: DiagnosisID, _ summary: String, evidence lines: [String] = [], couldNotTell: [String] = []) -> Finding {
+      Finding(id: id, summary: summary, evidence: lines + dnsDisagreementLines(), couldNotTell: couldNotTell, values: values)
+    }
+
+    func unixFinding() -> Finding {
+      let lines = attemptLines()
+      guard let last = attempts.last else {
+        return finding(.unixSocketMissing, "the socket was not probed", couldNotTell: ["nothing was probed"])
+      }
+      switch last.outcome {
+      case .connected: return finding(.reachable, "the unix socket accepted the connection", evidence: lines)
+      case .missing: return finding(.unixSocketMissing, "the socket file does not exist: the service is not running or uses another path", evidence: lines)
+      case .notSocket: return finding(.unixSocketMissing, "the path exists but is not a socket: a stale file or the wrong path", evidence: lines)
+      case .permissionDenied: return finding(.unixSocketPermission, "no permission to connect: the socket file or a directory above it does not allow this user", evidence: lines)
+      case .backlogFull: return finding(.listenQueueOverflow, "the listener's backlog is full: it does not accept connections fast enough", evidence: lines)
+      default: return finding(.unixSocketRefused, "nobody accepts on the socket: the file is left from a service that stopped", evidence: lines)
+      }
+    }
+
+    func localStackFinding() -> Finding? {
+      guard !evidence.targetIsLoopback, let interfaces = evidence.interfaces, interfaces.usableCount == 0 else { return nil }
+      return finding(.noInterface, "no interface is up with carrier and an address: this machine cannot reach any network",
+                     evidence: ["usable interfaces: 0"])
+    }
+
+    func nameFinding() -> Finding? {
+      guard evidence.targetIsName, let dns = evidence.dns else { return nil }
+      let time = dns.elapsedMicroseconds.map { " after \(ProbeText.milliseconds($0))" } ?? ""
+      switch dns.outcome {
+      case .resolved: return nil
+      case .nxdomain: return finding(.dnsNXDomain, "the name does not exist (NXDOMAIN)\(time)", evidence: ["resolver: no such name"])
+      case .noAddress: return finding(.dnsNoAddress, "the name exists but has no address of the family asked for\(time)", evidence: ["resolver: no data"])
+      case .timeout: return finding(.dnsTimeout, "no name server answered in time\(time)", evidence: ["resolver: timed out"] + dns.slowServers.map { "no answer from \($0)" })
+      case .servfail: return finding(.dnsServFail, "the name server failed to answer (SERVFAIL or REFUSED)\(time)", evidence: ["resolver: server failure"])
+      case .noServers: return finding(.dnsNoServers, "no name server is configured (resolv.conf has no nameserver)", evidence: ["resolv.conf: no nameserver lines"])
+      }
+    }
+
+    func routeFinding() -> Finding? {
+      guard !evidence.targetIsLoopback, let route = evidence.route else { return nil }
+      let address = values["address"] ?? "the destination"
+      switch route.kind {
+      case .none:
+        return finding(.noRoute, "the routing table has no route to \(address): no default gateway and no matching prefix",
+                       evidence: ["route lookup: no route (ENETUNREACH)"])
+      case .unreachable, .prohibit, .blackhole:
+        return finding(.noRoute, "the routing table sends \(address) to a \(route.kind.rawValue) route: the kernel refuses to send",
+                       evidence: ["route lookup: type \(route.kind.rawValue)"])
+      case .unicast, .local:
+        break
+      }
+      if route.interfaceUp == false || route.carrier == false {
+        let name = route.interface ?? "the egress interface"
+        let state = route.interfaceUp == false ? "is administratively down" : "has no carrier (cable, switch port or peer down)"
+        return finding(.linkDown, "\(name) \(state)", evidence: ["route lookup: via \(name)", "\(name): up=\(route.interfaceUp.map(String.init) ?? "?") carrier=\(route.carrier.map(String.init) ?? "?")"])
+      }
+      if route.gatewayFitsSubnet == false, let gateway = route.gateway {
+        return finding(.gatewayOffSubnet, "the gateway \(gateway) is not inside any prefix of \(route.interface ?? "its interface"): the network IDs differ",
+                       evidence: ["route lookup: via \(gateway) dev \(route.interface ?? "?")"])
+      }
+      return nil
+    }
+
+    mutating func connectFinding() -> Finding {
+      let lines = attemptLines()
+      let address = values["address"] ?? "the destination"
+      let port = values["port"] ?? "?"
+      if !answered.isEmpty {
+        if let slow = retransmitStepTimes(), !slow.isEmpty {
+          return finding(.listenQueueOverflow,
+                         "\(address):\(port) answered only after SYN retransmits (\(slow.map(ProbeText.milliseconds).joined(separator: ", "))): its accept queue is full and it drops SYNs",
+                         evidence: lines, couldNotTell: ["the server's own counters (ListenOverflows) unless the listener is on this machine"])
+        }
+        return finding(.reachable, evidence.transport == .udp ? "\(address):\(port) replied over UDP" : "\(address):\(port) completed the TCP handshake",
+                       evidence: lines)
+      }
+      guard let decisive = decisiveAttempt() else {
+        return finding(.noResponse, "nothing was probed", couldNotTell: ["no connect attempt ran"])
+      }
+      switch decisive.outcome {
+      case .refused:
+        return refusedFinding(decisive, lines: lines)
+      case .adminProhibited:
+        let sender = decisive.icmp?.sender?.description ?? "a firewall"
+        values["sender"] = sender
+        return finding(.adminProhibited, "\(sender) rejected the connection: ICMP administratively prohibited (a firewall rule that rejects)", evidence: lines)
+      case .hostUnreachable:
+        return hostUnreachableFinding(decisive, lines: lines)
+      case .networkUnreachable:
+        if let sender = remoteSender(decisive) {
+          values["sender"] = sender.description
+          return finding(.netUnreachable, "the router \(sender) has no route to \(address): ICMP network unreachable", evidence: lines)
+        }
+        return finding(.noRoute, "the local routing table has no route to \(address) (ENETUNREACH)", evidence: lines)
+      case .notPermitted:
+        return finding(.localFirewall, "this machine's own filter refused to send (EPERM/EACCES without any ICMP): a local firewall rule", evidence: lines)
+      case .addressUnavailable, .addressInUse, .descriptorLimit:
+        return finding(.sourceAddressUnavailable, "the local stack could not give the connection a source: \(decisive.errno?.description ?? decisive.outcome.rawValue)", evidence: lines)
+      case .networkDown:
+        return finding(.linkDown, "the egress interface is down (ENETDOWN)", evidence: lines)
+      default:
+        return silenceFinding(lines: lines)
+      }
+    }
+
+    func refusedFinding(_ attempt: ProbeAttempt, lines: [String]) -> Finding {
+      let address = values["address"] ?? "the destination"
+      let port = values["port"] ?? "?"
+      if evidence.transport == .udp {
+        return finding(.portClosed, "\(address) answered with ICMP port unreachable: nothing listens on UDP port \(port)", evidence: lines)
+      }
+      if let packets = evidence.packets, let resetHops = packets.resetHops, let destinationHops = packets.destinationHops {
+        let hopLines = ["RST travelled \(resetHops) hop(s); the destination is \(destinationHops) hop(s) away"]
+        if resetHops < destinationHops {
+          return finding(.portResetInPath, "a device in the path, not \(address), answered the SYN with RST (it is \(resetHops) hop(s) away, the destination \(destinationHops))",
+                         evidence: lines + hopLines)
+        }
+        return finding(.portClosed, "\(address) answered the SYN with RST: nothing listens on port \(port)", evidence: lines + hopLines)
+      }
+      return finding(.portClosed, "\(address) answered the SYN with RST: nothing listens on port \(port)", evidence: lines,
+                     couldNotTell: ["whether the RST came from the destination or from a device in the path: that needs the packet trace's TTLs (CAP_NET_RAW)"])
+    }
+
+    mutating func hostUnreachableFinding(_ attempt: ProbeAttempt, lines: [String]) -> Finding {
+      let address = values["address"] ?? "the destination"
+      if let sender = remoteSender(attempt) {
+        values["sender"] = sender.description
+        return finding(.hostUnreachable, "the router \(sender) could not deliver to \(address): ICMP host unreachable (the host is down behind it, its ARP failed, or it has an unreachable route)",
+                       evidence: lines)
+      }
+      let route = evidence.route
+      if route?.isOnLink == true || evidence.targetNeighbour?.failed == true {
+        return finding(.neighborUnreachable, "\(address) is on the local link and did not answer ARP/ND: it is down, on another VLAN, or its switch port is dead",
+                       evidence: lines + neighbourLines())
+      }
+      if let gateway = route?.gateway {
+        return finding(.gatewayUnreachable, "the default gateway \(gateway) did not answer ARP/ND: this machine cannot hand packets to it",
+                       evidence: lines + neighbourLines(),
+                       couldNotTell: evidence.gatewayNeighbour == nil ? ["the gateway's ARP/ND state: it was not checked"] : [])
+      }
+      return finding(.hostUnreachable, "the local stack reported host unreachable for \(address)", evidence: lines,
+                     couldNotTell: ["which neighbour failed: the route lookup was not available"])
+    }
+
+    func silenceFinding(lines: [String]) -> Finding {
+      let address = values["address"] ?? "the destination"
+      let port = values["port"] ?? "?"
+      if evidence.packets?.synsNeverLeft == true {
+        return finding(.localFirewall, "the SYNs never left this machine: a local firewall rule drops them silently", evidence: lines + ["capture: no SYN on the egress interface"])
+      }
+      if evidence.localListenOverflowRising == true {
+        return finding(.listenQueueOverflow, "the listener's accept queue is full: its overflow counters rose while our SYNs went unanswered", evidence: lines + ["ListenOverflows rising"])
+      }
+      if let route = evidence.route, !route.isOnLink, let gateway = evidence.gatewayNeighbour, gateway.failed {
+        return finding(.gatewayUnreachable, "the default gateway \(gateway.address) did not answer ARP/ND", evidence: lines + neighbourLines())
+      }
+      if evidence.route?.isOnLink == true, let neighbour = evidence.targetNeighbour, neighbour.failed {
+        return finding(.neighborUnreachable, "\(address) is on the local link and did not answer ARP/ND", evidence: lines + neighbourLines())
+      }
+      let life = signsOfLife()
+      if !life.isEmpty {
+        let udp = evidence.transport == .udp
+        return finding(.portFiltered, udp ? "\(address) is up but nothing came back from UDP port \(port): filtered, or open and silent for this payload"
+                                          : "\(address) is up but never answered the SYN to port \(port): a firewall drops it silently",
+                       evidence: lines + life,
+                       couldNotTell: udp ? ["whether UDP port \(port) is open and ignores this payload or is filtered: UDP gives no handshake"]
+                                         : ["whether the host's own firewall or one in the path drops the SYN: that needs a capture on both sides"])
+      }
+      return finding(.noResponse, "no answer from \(address) at all: it may be down, or everything to it is filtered", evidence: lines,
+                     couldNotTell: ["whether the host is down or filtered: no ping reply, no ARP answer and no other port gave a sign of life"]
+                       + (evidence.echo?.skippedReason.map { ["ping was skipped: \($0)"] } ?? []))
+    }
+
+    // MARK: secondary
+
+    func secondaryFindings(after primary: Finding) -> [Finding] {
+      var findings: [Finding] = []
+      if primary.id == .reachable || primary.id == .listenQueueOverflow {
+        if let echo = evidence.echo, echo.skippedReason == nil, echo.sent > 0, echo.replies == 0, evidence.transport != .unix {
+          findings.append(Finding(id: .icmpBlocked, severity: .secondary, summary: "ping gets no reply but TCP reaches the host: ICMP echo is filtered",
+                                  evidence: ["echo: \(echo.sent) sent, 0 replies"], values: values))
+        }
+        let probes = evidence.connects.filter { $0.outcome != .cancelled }
+        let lost = probes.filter { !$0.outcome.isAnswer }.count
+        if probes.count >= 2, lost > 0 {
+          let percent = Double(lost) * 100 / Double(probes.count)
+          findings.append(Finding(id: .packetLoss, severity: .secondary,
+                                  summary: "\(lost) of \(probes.count) probes got no answer (\(ProbeText.decimal(percent, places: 1))% loss)",
+                                  evidence: ["probes: \(probes.count) sent, \(probes.count - lost) answered"], values: values))
+        }
+        // Retransmit steps already explain the slow handshakes of an overflowing queue.
+        if primary.id == .reachable, let latency = highLatency() { findings.append(latency) }
+      }
+      if let dns = evidence.dns, !dns.slowServers.isEmpty, primary.id != .dnsTimeout {
+        findings.append(Finding(id: .dnsTimeout, severity: .secondary,
+                                summary: "a name server is dead or slow: \(dns.slowServers.joined(separator: ", ")); lookups wait for it before trying the next",
+                                evidence: dns.slowServers.map { "slow or silent: \($0)" }, values: values))
+      }
+      return findings
+    }
+
+    func highLatency() -> Finding? {
+      let times = answered.map(\.elapsedMicroseconds).sorted()
+      guard !times.isEmpty else { return nil }
+      let median = times[times.count / 2]
+      let threshold: Int64
+      if let baseline = evidence.baselineRoundTripMicroseconds {
+        threshold = baseline + max(20_000, 4 * baseline)
+      } else {
+        threshold = 200_000
+      }
+      guard median > threshold else { return nil }
+      return Finding(id: .highLatency, severity: .secondary,
+                     summary: "round trips of \(ProbeText.milliseconds(median)) are well above the path's baseline",
+                     evidence: ["median handshake \(ProbeText.milliseconds(median))"] + (evidence.baselineRoundTripMicroseconds.map { ["baseline \(ProbeText.milliseconds($0))"] } ?? []),
+                     values: values)
+    }
+
+    // MARK: helpers
+
+    /// The attempt that says most: an error with meaning beats a timeout.
+    func decisiveAttempt() -> ProbeAttempt? {
+      let precedence: [ProbeOutcome] = [.adminProhibited, .notPermitted, .networkDown, .addressUnavailable, .addressInUse, .descriptorLimit,
+                                         .hostUnreachable, .networkUnreachable, .refused]
+      for outcome in precedence {
+        if let attempt = attempts.first(where: { $0.outcome == outcome }) { return attempt }
+      }
+      return attempts.last
+    }
+
+    /// Handshake times that sit on a SYN retransmit step while the path itself answers fast.
+    func retransmitStepTimes() -> [Int64]? {
+      guard evidence.transport == .tcp else { return nil }
+      let times = answered.map(\.elapsedMicroseconds)
+      let slow = times.filter { $0 >= Decision.retransmitStepMicroseconds }
+      guard !slow.isEmpty else { return nil }
+      let fastest = ([times.min()] + [evidence.echo?.roundTripMicroseconds.min(), evidence.baselineRoundTripMicroseconds]).compactMap { $0 }.min() ?? 0
+      return fastest * 4 < Decision.retransmitStepMicroseconds ? slow : nil
+    }
+
+    /// The sender of an ICMP error when it is not this machine's own stack.
+    func remoteSender(_ attempt: ProbeAttempt) -> IPAddress? {
+      guard let icmp = attempt.icmp, icmp.origin == .icmp || icmp.origin == .icmp6, let sender = icmp.sender else { return nil }
+      if sender == attempt.local?.address || sender == evidence.route?.source { return nil }
+      return sender
+    }
+
+    func signsOfLife() -> [String] {
+      var lines: [String] = []
+      if let echo = evidence.echo, echo.replies > 0 {
+        lines.append("ping: \(echo.replies) of \(echo.sent) echo replies" + (echo.roundTripMicroseconds.min().map { ", fastest \(ProbeText.milliseconds($0))" } ?? ""))
+      }
+      if evidence.route?.isOnLink == true, let neighbour = evidence.targetNeighbour, neighbour.answered {
+        lines.append("ARP/ND: \(neighbour.address) is \(neighbour.state.rawValue.uppercased())")
+      }
+      if evidence.otherPortAnswered == true { lines.append("another port of the host answered") }
+      return lines
+    }
+
+    func attemptLines() -> [String] {
+      evidence.connects.flatMap { result in
+        result.attempts.map { attempt in
+          let endpoint = attempt.address?.description ?? SafeText.escape(result.target)
+          return "\(result.kind.rawValue) \(endpoint): \(ProbeText.describe(attempt, kind: result.kind))"
+        }
+      }
+    }
+
+    func neighbourLines() -> [String] {
+      [evidence.gatewayNeighbour.map { "gateway \($0.address) ARP/ND: \($0.state.rawValue.uppercased())" },
+       evidence.targetNeighbour.map { "\($0.address) ARP/ND: \($0.state.rawValue.uppercased())" }].compactMap { $0 }
+    }
+
+    func dnsDisagreementLines() -> [String] {
+      guard let dns = evidence.dns, dns.hostsFileDisagrees else { return [] }
+      return ["the hosts file maps the name to \(dns.addresses.map(\.description).joined(separator: ", ")), which DNS does not give: the connection went to the hosts-file address"]
+    }
+  }
+}

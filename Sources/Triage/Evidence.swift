@@ -1,0 +1,176 @@
+import NetProbe
+
+/// What the checklist learned about one target, gathered from the probes' results: the input of the decision logic.
+///
+/// Every field is optional: nil means "not looked at" (skipped, not privileged, not relevant), which the decision
+/// logic reports as something it could not tell, never as a pass.
+public struct Evidence: Codable, Sendable, Hashable {
+  public enum Transport: String, Codable, Sendable, Hashable { case tcp, udp, unix }
+
+  public var transport: Transport
+  /// The destination is loopback: nothing beyond the host is involved.
+  public var targetIsLoopback: Bool
+  /// The target was a name (so DNS evidence matters), not a numeric address.
+  public var targetIsName: Bool
+
+  public var interfaces: InterfaceEvidence?
+  public var dns: DNSEvidence?
+  public var route: RouteEvidence?
+  public var gatewayNeighbour: NeighbourEvidence?
+  /// For an on-link target: its own neighbour entry after an active check.
+  public var targetNeighbour: NeighbourEvidence?
+  public var echo: EchoEvidence?
+  /// The connect (or UDP, or unix) probes to the application port, in order.
+  public var connects: [ProbeResult]
+  /// Another port of the same host answered (SYN-ACK or RST): the host is up.
+  public var otherPortAnswered: Bool?
+  /// Hop counts from packets: the RST's against the destination's (from its SYN-ACK, echo reply or a trace).
+  public var packets: PacketEvidence?
+  /// The listener is on this machine and its overflow counters rose during the run.
+  public var localListenOverflowRising: Bool?
+  /// The path's baseline round trip (e.g. the gateway's echo), for judging latency.
+  public var baselineRoundTripMicroseconds: Int64?
+
+  public init(transport: Transport, targetIsLoopback: Bool = false, targetIsName: Bool = false, interfaces: InterfaceEvidence? = nil,
+              dns: DNSEvidence? = nil, route: RouteEvidence? = nil, gatewayNeighbour: NeighbourEvidence? = nil,
+              targetNeighbour: NeighbourEvidence? = nil, echo: EchoEvidence? = nil, connects: [ProbeResult] = [],
+              otherPortAnswered: Bool? = nil, packets: PacketEvidence? = nil, localListenOverflowRising: Bool? = nil,
+              baselineRoundTripMicroseconds: Int64? = nil) {
+    self.transport = transport
+    self.targetIsLoopback = targetIsLoopback
+    self.targetIsName = targetIsName
+    self.interfaces = interfaces
+    self.dns = dns
+    self.route = route
+    self.gatewayNeighbour = gatewayNeighbour
+    self.targetNeighbour = targetNeighbour
+    self.echo = echo
+    self.connects = connects
+    self.otherPortAnswered = otherPortAnswered
+    self.packets = packets
+    self.localListenOverflowRising = localListenOverflowRising
+    self.baselineRoundTripMicroseconds = baselineRoundTripMicroseconds
+  }
+}
+
+/// The local stack: how many interfaces could carry traffic.
+public struct InterfaceEvidence: Codable, Sendable, Hashable {
+  /// Interfaces that are admin up, have carrier and a global address (loopback excluded).
+  public var usableCount: Int
+  public init(usableCount: Int) { self.usableCount = usableCount }
+}
+
+/// Name resolution of the target.
+public struct DNSEvidence: Codable, Sendable, Hashable {
+  public enum Outcome: String, Codable, Sendable, Hashable {
+    case resolved, nxdomain, noAddress = "no-address", timeout, servfail, noServers = "no-servers"
+  }
+
+  public var outcome: Outcome
+  public var addresses: [IPAddress]
+  public var elapsedMicroseconds: Int64?
+  /// The hosts file maps the name to addresses DNS does not give (the "wrong address" case).
+  public var hostsFileDisagrees: Bool
+  /// Name servers that timed out or were slow while another answered.
+  public var slowServers: [String]
+
+  public init(outcome: Outcome, addresses: [IPAddress] = [], elapsedMicroseconds: Int64? = nil, hostsFileDisagrees: Bool = false,
+              slowServers: [String] = []) {
+    self.outcome = outcome
+    self.addresses = addresses
+    self.elapsedMicroseconds = elapsedMicroseconds
+    self.hostsFileDisagrees = hostsFileDisagrees
+    self.slowServers = slowServers
+  }
+}
+
+/// The kernel's route lookup for the destination and the state of its egress interface.
+public struct RouteEvidence: Codable, Sendable, Hashable {
+  public enum Kind: String, Codable, Sendable, Hashable {
+    case unicast, local, unreachable, prohibit, blackhole, none
+  }
+
+  public var kind: Kind
+  public var interface: String?
+  public var interfaceUp: Bool?
+  public var carrier: Bool?
+  public var gateway: IPAddress?
+  public var source: IPAddress?
+  /// The gateway lies inside a prefix of its interface (or the route is marked on-link).
+  public var gatewayFitsSubnet: Bool?
+
+  /// No gateway: the destination is on the local link.
+  public var isOnLink: Bool { kind == .unicast && gateway == nil }
+
+  public init(kind: Kind, interface: String? = nil, interfaceUp: Bool? = nil, carrier: Bool? = nil, gateway: IPAddress? = nil,
+              source: IPAddress? = nil, gatewayFitsSubnet: Bool? = nil) {
+    self.kind = kind
+    self.interface = interface
+    self.interfaceUp = interfaceUp
+    self.carrier = carrier
+    self.gateway = gateway
+    self.source = source
+    self.gatewayFitsSubnet = gatewayFitsSubnet
+  }
+}
+
+/// An ARP/ND entry after an active check.
+public struct NeighbourEvidence: Codable, Sendable, Hashable {
+  public enum State: String, Codable, Sendable, Hashable {
+    case reachable, stale, delay, probe, failed, incomplete, permanent, noarp, none
+  }
+
+  public var address: IPAddress
+  public var state: State
+
+  /// The neighbour answered ARP/ND at some point.
+  public var answered: Bool { [.reachable, .stale, .delay, .probe, .permanent, .noarp].contains(state) }
+  /// Resolution was tried and got no answer.
+  public var failed: Bool { state == .failed || state == .incomplete }
+
+  public init(address: IPAddress, state: State) {
+    self.address = address
+    self.state = state
+  }
+}
+
+/// ICMP echo to the destination.
+public struct EchoEvidence: Codable, Sendable, Hashable {
+  public var sent: Int
+  public var replies: Int
+  public var roundTripMicroseconds: [Int64]
+  /// An ICMP error that came back instead of a reply (with its sender).
+  public var error: ICMPReport?
+  /// Why echo could not run (e.g. "needs CAP_NET_RAW or a group in net.ipv4.ping_group_range").
+  public var skippedReason: String?
+
+  public init(sent: Int, replies: Int, roundTripMicroseconds: [Int64] = [], error: ICMPReport? = nil, skippedReason: String? = nil) {
+    self.sent = sent
+    self.replies = replies
+    self.roundTripMicroseconds = roundTripMicroseconds
+    self.error = error
+    self.skippedReason = skippedReason
+  }
+}
+
+/// Hop counts read from packet TTLs (initial TTL 64, 128 or 255 minus the TTL seen).
+public struct PacketEvidence: Codable, Sendable, Hashable {
+  /// Hops the RST travelled.
+  public var resetHops: Int?
+  /// Hops from the destination itself (its SYN-ACK on another port, its echo reply, or the trace).
+  public var destinationHops: Int?
+  /// The probe's SYNs never reached the egress interface while the socket kept sending (a silent local drop).
+  public var synsNeverLeft: Bool?
+
+  public init(resetHops: Int? = nil, destinationHops: Int? = nil, synsNeverLeft: Bool? = nil) {
+    self.resetHops = resetHops
+    self.destinationHops = destinationHops
+    self.synsNeverLeft = synsNeverLeft
+  }
+
+  /// Hops a packet with this TTL travelled, assuming the common initial TTLs.
+  public static func hops(fromTTL ttl: Int) -> Int {
+    let initial = [64, 128, 255].first { $0 >= ttl } ?? 255
+    return initial - ttl
+  }
+}

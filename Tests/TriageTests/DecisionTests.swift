@@ -1,0 +1,206 @@
+import NetProbe
+import Testing
+@testable import Triage
+
+/// Recorded evidence sets → the verdict. One row per diagnosis id, and the ambiguous pairs side by side.
+@Suite struct DecisionTests {
+  static let server = SocketAddress(.v4(198, 18, 2, 10), port: 80)
+  static let local = SocketAddress(.v4(198, 18, 1, 10), port: 40_000)
+  static let router = IPAddress.v4(198, 18, 1, 1)
+  static let routed = RouteEvidence(kind: .unicast, interface: "eth0", interfaceUp: true, carrier: true, gateway: router,
+                                    source: local.address, gatewayFitsSubnet: true)
+  static let onLink = RouteEvidence(kind: .unicast, interface: "eth0", interfaceUp: true, carrier: true, source: local.address)
+
+  static func attempt(_ outcome: ProbeOutcome, _ microseconds: Int64 = 400, errno: Int32? = nil, icmp: ICMPReport? = nil,
+                      address: SocketAddress = server) -> ProbeAttempt {
+    ProbeAttempt(address: address, outcome: outcome, elapsedMicroseconds: microseconds, local: local,
+                 errno: errno.map(Errno.init), icmp: icmp)
+  }
+
+  static func tcp(_ attempts: ProbeAttempt...) -> [ProbeResult] {
+    attempts.map { ProbeResult(kind: .tcp, target: "lab:80", attempts: [$0]) }
+  }
+
+  static func icmp(_ type: UInt8, _ code: UInt8, from sender: IPAddress, errno: Int32) -> ICMPReport {
+    ICMPReport(origin: .icmp, type: type, code: code, sender: sender, errno: Errno(errno))
+  }
+
+  static let alive = EchoEvidence(sent: 3, replies: 3, roundTripMicroseconds: [900, 950, 1000])
+  static let silentEcho = EchoEvidence(sent: 3, replies: 0)
+
+  struct Row: Sendable, CustomTestStringConvertible {
+    var name: String
+    var evidence: Evidence
+    var expected: DiagnosisID
+    var secondary: [DiagnosisID] = []
+    var testDescription: String { name }
+  }
+
+  static let rows: [Row] = [
+    Row(name: "handshake completes", evidence: Evidence(transport: .tcp, route: routed, echo: alive, connects: tcp(attempt(.connected))),
+        expected: .reachable),
+    Row(name: "RST with no TTL evidence", evidence: Evidence(transport: .tcp, route: routed, connects: tcp(attempt(.refused, errno: 111))),
+        expected: .portClosed),
+    Row(name: "RST from the destination's distance", evidence: Evidence(transport: .tcp, route: routed, connects: tcp(attempt(.refused, errno: 111)),
+                                                            packets: PacketEvidence(resetHops: 1, destinationHops: 1)),
+        expected: .portClosed),
+    Row(name: "RST from nearer than the destination", evidence: Evidence(transport: .tcp, route: routed, connects: tcp(attempt(.refused, errno: 111)),
+                                                             packets: PacketEvidence(resetHops: 0, destinationHops: 1)),
+        expected: .portResetInPath),
+    Row(name: "silence while the host answers ping", evidence: Evidence(transport: .tcp, route: routed, echo: alive,
+                                                            connects: tcp(attempt(.timedOut, 1_000_000))),
+        expected: .portFiltered),
+    Row(name: "silence while another port answers", evidence: Evidence(transport: .tcp, route: routed, echo: silentEcho,
+                                                           connects: tcp(attempt(.timedOut, 1_000_000)), otherPortAnswered: true),
+        expected: .portFiltered),
+    Row(name: "silence, on-link host answers ARP", evidence: Evidence(transport: .tcp, route: onLink,
+                                                          targetNeighbour: NeighbourEvidence(address: server.address, state: .reachable),
+                                                          connects: tcp(attempt(.timedOut, 1_000_000))),
+        expected: .portFiltered),
+    Row(name: "silence and no sign of life", evidence: Evidence(transport: .tcp, route: routed, echo: silentEcho,
+                                                    connects: tcp(attempt(.timedOut, 1_000_000))),
+        expected: .noResponse),
+    Row(name: "silence with ping skipped", evidence: Evidence(transport: .tcp, route: routed,
+                                                  echo: EchoEvidence(sent: 0, replies: 0, skippedReason: "needs CAP_NET_RAW"),
+                                                  connects: tcp(attempt(.timedOut, 1_000_000))),
+        expected: .noResponse),
+    Row(name: "router rejects", evidence: Evidence(transport: .tcp, route: routed,
+                                       connects: tcp(attempt(.adminProhibited, errno: 113, icmp: icmp(3, 13, from: router, errno: 113)))),
+        expected: .adminProhibited),
+    Row(name: "router: host unreachable", evidence: Evidence(transport: .tcp, route: routed,
+                                                 connects: tcp(attempt(.hostUnreachable, 3_000_000, errno: 113, icmp: icmp(3, 1, from: router, errno: 113)))),
+        expected: .hostUnreachable),
+    Row(name: "own stack: on-link ARP failed", evidence: Evidence(transport: .tcp, route: onLink,
+                                                      connects: tcp(attempt(.hostUnreachable, 3_000_000, errno: 113,
+                                                                            icmp: icmp(3, 1, from: local.address, errno: 113)))),
+        expected: .neighborUnreachable),
+    Row(name: "own stack: gateway ARP failed", evidence: Evidence(transport: .tcp, route: routed,
+                                                      gatewayNeighbour: NeighbourEvidence(address: router, state: .failed),
+                                                      connects: tcp(attempt(.hostUnreachable, 3_000_000, errno: 113))),
+        expected: .gatewayUnreachable),
+    Row(name: "gateway ARP failed, connect timed out", evidence: Evidence(transport: .tcp, route: routed,
+                                                              gatewayNeighbour: NeighbourEvidence(address: router, state: .failed),
+                                                              connects: tcp(attempt(.timedOut, 1_000_000))),
+        expected: .gatewayUnreachable),
+    Row(name: "router: network unreachable", evidence: Evidence(transport: .tcp, route: routed,
+                                                    connects: tcp(attempt(.networkUnreachable, errno: 101, icmp: icmp(3, 0, from: router, errno: 101)))),
+        expected: .netUnreachable),
+    Row(name: "local ENETUNREACH", evidence: Evidence(transport: .tcp, connects: tcp(attempt(.networkUnreachable, 10, errno: 101))),
+        expected: .noRoute),
+    Row(name: "route lookup finds nothing", evidence: Evidence(transport: .tcp, route: RouteEvidence(kind: .none),
+                                                   connects: tcp(attempt(.networkUnreachable, 10, errno: 101))),
+        expected: .noRoute),
+    Row(name: "blackhole route", evidence: Evidence(transport: .tcp, route: RouteEvidence(kind: .blackhole), connects: []),
+        expected: .noRoute),
+    Row(name: "gateway outside the prefix", evidence: Evidence(transport: .tcp,
+                                                   route: RouteEvidence(kind: .unicast, interface: "eth0", interfaceUp: true, carrier: true,
+                                                                        gateway: .v4(198, 18, 9, 1), gatewayFitsSubnet: false),
+                                                   connects: tcp(attempt(.hostUnreachable, errno: 113))),
+        expected: .gatewayOffSubnet),
+    Row(name: "egress without carrier", evidence: Evidence(transport: .tcp,
+                                               route: RouteEvidence(kind: .unicast, interface: "eth0", interfaceUp: true, carrier: false, gateway: router),
+                                               connects: tcp(attempt(.hostUnreachable, errno: 113))),
+        expected: .linkDown),
+    Row(name: "ENETDOWN", evidence: Evidence(transport: .tcp, connects: tcp(attempt(.networkDown, errno: 100))), expected: .linkDown),
+    Row(name: "no usable interface", evidence: Evidence(transport: .tcp, interfaces: InterfaceEvidence(usableCount: 0),
+                                            connects: tcp(attempt(.networkUnreachable, errno: 101))),
+        expected: .noInterface),
+    Row(name: "EPERM without ICMP", evidence: Evidence(transport: .tcp, route: routed, connects: tcp(attempt(.notPermitted, 20, errno: 1))),
+        expected: .localFirewall),
+    Row(name: "SYNs never left", evidence: Evidence(transport: .tcp, route: routed, echo: alive, connects: tcp(attempt(.timedOut, 1_000_000)),
+                                        packets: PacketEvidence(synsNeverLeft: true)),
+        expected: .localFirewall),
+    Row(name: "EADDRNOTAVAIL", evidence: Evidence(transport: .tcp, route: routed, connects: tcp(attempt(.addressUnavailable, 5, errno: 99))),
+        expected: .sourceAddressUnavailable),
+    Row(name: "NXDOMAIN", evidence: Evidence(transport: .tcp, targetIsName: true, dns: DNSEvidence(outcome: .nxdomain)), expected: .dnsNXDomain),
+    Row(name: "no address", evidence: Evidence(transport: .tcp, targetIsName: true, dns: DNSEvidence(outcome: .noAddress)), expected: .dnsNoAddress),
+    Row(name: "DNS timeout", evidence: Evidence(transport: .tcp, targetIsName: true, dns: DNSEvidence(outcome: .timeout)), expected: .dnsTimeout),
+    Row(name: "SERVFAIL", evidence: Evidence(transport: .tcp, targetIsName: true, dns: DNSEvidence(outcome: .servfail)), expected: .dnsServFail),
+    Row(name: "no servers", evidence: Evidence(transport: .tcp, targetIsName: true, dns: DNSEvidence(outcome: .noServers)), expected: .dnsNoServers),
+    Row(name: "DNS failure on a numeric target is ignored", evidence: Evidence(transport: .tcp, targetIsName: false, dns: DNSEvidence(outcome: .timeout),
+                                                                   connects: tcp(attempt(.connected))),
+        expected: .reachable),
+    Row(name: "handshakes on SYN retransmit steps", evidence: Evidence(transport: .tcp, route: routed, echo: alive,
+                                                           connects: tcp(attempt(.connected, 1_001_200), attempt(.connected, 3_002_000), attempt(.connected, 800))),
+        expected: .listenQueueOverflow),
+    Row(name: "slow path is not queue overflow", evidence: Evidence(transport: .tcp, route: routed,
+                                                        echo: EchoEvidence(sent: 3, replies: 3, roundTripMicroseconds: [1_000_000]),
+                                                        connects: tcp(attempt(.connected, 1_001_200))),
+        expected: .reachable, secondary: [.highLatency]),
+    Row(name: "local listener overflowing", evidence: Evidence(transport: .tcp, targetIsLoopback: true, connects: tcp(attempt(.timedOut, 1_000_000)),
+                                                   localListenOverflowRising: true),
+        expected: .listenQueueOverflow),
+    Row(name: "reachable, ping filtered", evidence: Evidence(transport: .tcp, route: routed, echo: silentEcho, connects: tcp(attempt(.connected))),
+        expected: .reachable, secondary: [.icmpBlocked]),
+    Row(name: "reachable with loss", evidence: Evidence(transport: .tcp, route: routed, echo: alive,
+                                             connects: tcp(attempt(.connected), attempt(.timedOut, 1_000_000), attempt(.connected), attempt(.connected))),
+        expected: .reachable, secondary: [.packetLoss]),
+    Row(name: "reachable but slow", evidence: Evidence(transport: .tcp, route: routed, echo: alive, connects: tcp(attempt(.connected, 150_000)),
+                                            baselineRoundTripMicroseconds: 500),
+        expected: .reachable, secondary: [.highLatency]),
+    Row(name: "UDP port unreachable", evidence: Evidence(transport: .udp, route: routed,
+                                             connects: [ProbeResult(kind: .udp, target: "lab:53", attempts: [attempt(.refused, errno: 111, icmp: icmp(3, 3, from: server.address, errno: 111))])]),
+        expected: .portClosed),
+    Row(name: "UDP silence, host up", evidence: Evidence(transport: .udp, route: routed, echo: alive,
+                                             connects: [ProbeResult(kind: .udp, target: "lab:53", attempts: [attempt(.noReply, 1_000_000)])]),
+        expected: .portFiltered),
+    Row(name: "unix: missing", evidence: Evidence(transport: .unix, connects: [unix(.missing, 2)]), expected: .unixSocketMissing),
+    Row(name: "unix: refused", evidence: Evidence(transport: .unix, connects: [unix(.refused, 111)]), expected: .unixSocketRefused),
+    Row(name: "unix: permission", evidence: Evidence(transport: .unix, connects: [unix(.permissionDenied, 13)]), expected: .unixSocketPermission),
+    Row(name: "unix: connected", evidence: Evidence(transport: .unix, connects: [unix(.connected, nil)]), expected: .reachable),
+  ]
+
+  static func unix(_ outcome: ProbeOutcome, _ errno: Int32?) -> ProbeResult {
+    ProbeResult(kind: .unix, target: "/run/app.sock",
+                attempts: [ProbeAttempt(address: nil, outcome: outcome, elapsedMicroseconds: 30, errno: errno.map(Errno.init))])
+  }
+
+  @Test(arguments: rows)
+  func decides(_ row: Row) {
+    let diagnosis = Decision.diagnose(row.evidence)
+    #expect(diagnosis.id == row.expected, "\(diagnosis.primary.summary)")
+    #expect(diagnosis.secondary.map(\.id) == row.secondary)
+    #expect(!diagnosis.primary.summary.isEmpty)
+  }
+
+  @Test func everyPrimaryIdHasARow() {
+    let secondaryOnly: Set<DiagnosisID> = [.packetLoss, .highLatency, .icmpBlocked]
+    let covered = Set(Self.rows.map(\.expected))
+    let missing = DiagnosisID.allCases.filter { !covered.contains($0) && !secondaryOnly.contains($0) }
+    #expect(missing.isEmpty, "no row for \(missing.map(\.rawValue))")
+  }
+
+  @Test func adminProhibitedNamesTheSender() {
+    let evidence = Evidence(transport: .tcp, route: Self.routed,
+                            connects: Self.tcp(Self.attempt(.adminProhibited, errno: 113, icmp: Self.icmp(3, 13, from: Self.router, errno: 113))))
+    let finding = Decision.diagnose(evidence).primary
+    #expect(finding.summary.contains("198.18.1.1"))
+    #expect(finding.values["sender"] == "198.18.1.1")
+    #expect(finding.evidence.contains { $0.contains("ICMP type 3 code 13") })
+  }
+
+  @Test func closedPortWithoutTTLsSaysWhatItCouldNotTell() {
+    let finding = Decision.diagnose(Evidence(transport: .tcp, route: Self.routed, connects: Self.tcp(Self.attempt(.refused, errno: 111)))).primary
+    #expect(finding.couldNotTell.contains { $0.contains("device in the path") })
+    #expect(finding.values["address"] == "198.18.2.10" && finding.values["port"] == "80")
+    #expect(finding.values["gateway"] == "198.18.1.1" && finding.values["interface"] == "eth0")
+  }
+
+  @Test func hostsFileDisagreementIsShownAsEvidence() {
+    let evidence = Evidence(transport: .tcp, targetIsName: true,
+                            dns: DNSEvidence(outcome: .resolved, addresses: [.v4(198, 18, 2, 99)], hostsFileDisagrees: true),
+                            route: Self.routed, echo: Self.silentEcho, connects: Self.tcp(Self.attempt(.timedOut, 1_000_000)))
+    let finding = Decision.diagnose(evidence).primary
+    #expect(finding.id == .noResponse)
+    #expect(finding.evidence.contains { $0.contains("hosts file") })
+  }
+
+  @Test func slowNameServerIsASecondaryFinding() {
+    let evidence = Evidence(transport: .tcp, targetIsName: true,
+                            dns: DNSEvidence(outcome: .resolved, addresses: [.v4(198, 18, 2, 10)], slowServers: ["198.18.2.53"]),
+                            route: Self.routed, echo: Self.alive, connects: Self.tcp(Self.attempt(.connected)))
+    let diagnosis = Decision.diagnose(evidence)
+    #expect(diagnosis.id == .reachable)
+    #expect(diagnosis.secondary.map(\.id) == [.dnsTimeout])
+  }
+}
