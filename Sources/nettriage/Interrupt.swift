@@ -21,10 +21,15 @@ func runWithInterrupt(_ runner: RepeatRunner, output: Output,
       }
     }
   }
-  let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
+  return await withInterrupt(cancelling: task)
+}
+
+/// Waits for `task`; Ctrl-C, SIGTERM or SIGHUP cancel it (so it can finish with what it has), a second one leaves.
+func withInterrupt<T: Sendable>(cancelling task: Task<T, Never>) async -> T {
+  let interrupts = Counter()
+  let sources = [SIGINT, SIGTERM, SIGHUP].map { number -> DispatchSourceSignal in
     signal(number, SIG_IGN)
     let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-    let interrupts = Counter()
     source.setEventHandler {
       if interrupts.increment() > 1 { _exit(130) }
       task.cancel()
@@ -32,9 +37,9 @@ func runWithInterrupt(_ runner: RepeatRunner, output: Output,
     source.resume()
     return source
   }
-  let results = await task.value
+  let value = await task.value
   sources.forEach { $0.cancel() }
-  return results
+  return value
 }
 
 /// A thread-safe counter for the signal handler.

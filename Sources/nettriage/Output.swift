@@ -12,6 +12,14 @@ struct Output {
     writeAll(text + "\n", to: STDOUT_FILENO)
   }
 
+  /// One JSON document on one line, as it is.
+  func object<T: Encodable>(_ value: T) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    guard let data = try? encoder.encode(value) else { return }
+    line(String(decoding: data, as: UTF8.self))
+  }
+
   /// One JSON object on one line, with its `type` first-class in the object.
   func object<T: Encodable>(type: String, _ value: T) {
     let encoder = JSONEncoder()

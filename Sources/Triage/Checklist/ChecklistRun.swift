@@ -1,0 +1,157 @@
+import NetProbe
+
+/// One run of the checklist: steps that do not depend on each other run concurrently, and every change is
+/// published as an immutable `RunSnapshot`.
+///
+/// ```
+/// let run = ChecklistRun(target: target)
+/// for await snapshot in await run.snapshots() { render(snapshot) }   // while `await run.run()` goes on
+/// ```
+public actor ChecklistRun {
+  public let target: CheckTarget?
+  public let options: CheckOptions
+  let start = ContinuousClock.now
+  var state: RunSnapshot
+  private var subscribers: [AsyncStream<RunSnapshot>.Continuation] = []
+  /// Facts several steps wait for, computed once per run.
+  var resolutionTask: Task<ResolvedTarget, Never>?
+
+  public init(target: CheckTarget?, options: CheckOptions = .init()) {
+    self.target = target
+    self.options = options
+    let evidence = Evidence(transport: target?.transport ?? .tcp, targetIsLoopback: target?.isLoopback ?? false,
+                            targetIsName: target?.isName ?? false)
+    state = RunSnapshot(target: target?.text, steps: StepID.allCases.map(StepState.init), elapsedMicroseconds: 0,
+                        isFinished: false, evidence: evidence)
+  }
+
+  /// The current picture.
+  public var snapshot: RunSnapshot { state }
+
+  /// A stream of snapshots: the current one at once, then one per change, ending when the run finishes.
+  public func snapshots() -> AsyncStream<RunSnapshot> {
+    let (stream, continuation) = AsyncStream<RunSnapshot>.makeStream(bufferingPolicy: .bufferingNewest(64))
+    continuation.yield(state)
+    if state.isFinished { continuation.finish() } else { subscribers.append(continuation) }
+    return stream
+  }
+
+  /// Runs every step (concurrently where they do not depend on each other) and decides the verdict.
+  @discardableResult
+  public func run() async -> RunSnapshot {
+    await withTaskGroup(of: Void.self) { group in
+      for step in StepID.allCases {
+        group.addTask { await self.perform(step) }
+      }
+    }
+    finish()
+    return state
+  }
+
+  /// Runs one step again (its evidence is replaced) and decides again.
+  @discardableResult
+  public func rerun(_ step: StepID) async -> RunSnapshot {
+    state.isFinished = false
+    state.final = nil
+    state.provisional = nil
+    await perform(step)
+    finish()
+    return state
+  }
+
+  func perform(_ step: StepID) async {
+    update(step) {
+      $0.status = .running
+      $0.summary = ""
+      $0.details = []
+      $0.findings = []
+      $0.skipReason = nil
+      $0.startedMicroseconds = self.elapsed
+      $0.finishedMicroseconds = nil
+    }
+    let outcome: StepOutcome
+    if Task.isCancelled {
+      outcome = .skip("the run was cancelled")
+    } else {
+      switch step {
+      case .pathPicture: outcome = await pathPictureStep()
+      case .networkingTrace: outcome = await networkingTraceStep()
+      case .localStack: outcome = await localStackStep()
+      case .neighbours: outcome = await neighboursStep()
+      case .defaultGateway: outcome = await defaultGatewayStep()
+      case .destination: outcome = await destinationStep()
+      case .socketState: outcome = await socketStateStep()
+      }
+    }
+    update(step) {
+      $0.status = outcome.status
+      $0.summary = outcome.summary
+      $0.skipReason = outcome.skipReason
+      $0.findings += outcome.findings
+      $0.finishedMicroseconds = self.elapsed
+    }
+  }
+
+  private func finish() {
+    let diagnosis = Decision.diagnose(state.evidence)
+    state.final = TimedDiagnosis(diagnosis: diagnosis, atMicroseconds: elapsed)
+    state.elapsedMicroseconds = elapsed
+    state.isFinished = true
+    publish()
+    for subscriber in subscribers { subscriber.finish() }
+    subscribers = []
+  }
+
+  // MARK: state changes, each published
+
+  var elapsed: Int64 {
+    let (seconds, attoseconds) = (ContinuousClock.now - start).components
+    return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+  }
+
+  func update(_ step: StepID, _ change: (inout StepState) -> Void) {
+    guard let index = state.steps.firstIndex(where: { $0.id == step }) else { return }
+    change(&state.steps[index])
+    publish()
+  }
+
+  func detail(_ step: StepID, _ line: String) {
+    update(step) { $0.details.append(line) }
+  }
+
+  func updateEvidence(_ change: (inout Evidence) -> Void) {
+    change(&state.evidence)
+    publish()
+  }
+
+  /// Publishes an early verdict, marked provisional; the final one replaces it at the end.
+  func publishProvisional(_ diagnosis: Diagnosis) {
+    guard state.final == nil else { return }
+    state.provisional = TimedDiagnosis(diagnosis: diagnosis, atMicroseconds: elapsed)
+    publish()
+  }
+
+  private func publish() {
+    state.elapsedMicroseconds = elapsed
+    for subscriber in subscribers { subscriber.yield(state) }
+  }
+}
+
+/// How a step ended, as its body reports it.
+struct StepOutcome: Sendable {
+  var status: StepStatus
+  var summary: String
+  var skipReason: String?
+  var findings: [Finding] = []
+
+  static func skip(_ reason: String) -> StepOutcome {
+    StepOutcome(status: .skip, summary: "skipped: \(reason)", skipReason: reason)
+  }
+}
+
+/// The target's addresses once resolved (or why they could not be).
+struct ResolvedTarget: Sendable {
+  var addresses: [SocketAddress]
+  var resolution: Resolution?
+  var error: ResolutionError?
+}

@@ -1,0 +1,100 @@
+import NetProbe
+
+extension ChecklistRun {
+  /// The target's addresses, resolved once per run and shared by every step that needs them.
+  func resolvedTarget() async -> ResolvedTarget {
+    if let task = resolutionTask { return await task.value }
+    let target = self.target
+    let task = Task { await Self.resolve(target) }
+    resolutionTask = task
+    return await task.value
+  }
+
+  static func resolve(_ target: CheckTarget?) async -> ResolvedTarget {
+    guard let internet = target?.internet else { return ResolvedTarget(addresses: []) }
+    do {
+      let resolution = try await Resolver.resolve(internet.host)
+      return ResolvedTarget(addresses: internet.socketAddresses(resolution.addresses), resolution: resolution)
+    } catch {
+      return ResolvedTarget(addresses: [], error: error)
+    }
+  }
+
+  /// Step 6: name resolution, then the application port (TCP handshake, UDP exchange or unix connect).
+  func destinationStep() async -> StepOutcome {
+    guard let target else { return .skip("no target given: the local checks only") }
+    if case let .unix(path) = target.target { return await unixDestination(path) }
+
+    let resolved = await resolvedTarget()
+    if target.isName {
+      let dns = Self.dnsEvidence(resolved)
+      updateEvidence { $0.dns = dns }
+      if let resolution = resolved.resolution {
+        detail(.destination, "DNS: " + ProbeText.resolution(resolution))
+      } else if let error = resolved.error {
+        detail(.destination, "DNS: \(error.symbol) (\(error.code)) \(error.message) after \(ProbeText.milliseconds(error.elapsedMicroseconds))")
+      }
+    }
+    guard !resolved.addresses.isEmpty else {
+      return StepOutcome(status: .fail, summary: "the name did not resolve: nothing to connect to")
+    }
+
+    let first = await connectOnce(resolved.addresses, target: target)
+    var results = [first]
+    // Once the port answered, a few more probes measure loss and latency; a silent port is not asked again.
+    if first.outcome.isAnswer || first.outcome == .refused {
+      for _ in 1..<max(1, options.connectProbes) where !Task.isCancelled {
+        results.append(await connectOnce(resolved.addresses, target: target))
+      }
+    }
+    let answered = results.filter { $0.outcome.isAnswer }
+    let port = target.internet.map { String($0.port) } ?? "?"
+    if let best = answered.map(\.elapsedMicroseconds).min() {
+      return StepOutcome(status: .pass, summary: "\(target.transport.rawValue) port \(port) answered in \(ProbeText.milliseconds(best))"
+                         + (answered.count < results.count ? " (\(results.count - answered.count) of \(results.count) lost)" : ""))
+    }
+    let words = ProbeText.outcomeWords(first.outcome, kind: first.kind)
+    return StepOutcome(status: .fail, summary: "\(target.transport.rawValue) port \(port): \(words)")
+  }
+
+  /// One probe of the application port; its result is evidence at once.
+  private func connectOnce(_ addresses: [SocketAddress], target: CheckTarget) async -> ProbeResult {
+    let label = target.internet?.description ?? target.text
+    let result: ProbeResult
+    switch target.transport {
+    case .udp:
+      result = await UDPProbe.probe(addresses, target: label, options: .init(timeout: options.timeout))
+    default:
+      result = await TCPConnectProbe.probe(addresses, target: label, options: .init(timeout: options.timeout))
+    }
+    for attempt in result.attempts {
+      let endpoint = attempt.address?.description ?? label
+      detail(.destination, "\(result.kind.rawValue) \(endpoint): \(ProbeText.describe(attempt, kind: result.kind))")
+    }
+    updateEvidence { $0.connects.append(result) }
+    return result
+  }
+
+  private func unixDestination(_ path: String) async -> StepOutcome {
+    let result = await UnixSocketProbe.probe(path: path, timeout: options.timeout)
+    detail(.destination, "unix \(SafeText.escape(path)): \(ProbeText.describe(result.final, kind: .unix))")
+    updateEvidence { $0.connects.append(result) }
+    return result.outcome.isAnswer
+      ? StepOutcome(status: .pass, summary: "the socket accepted in \(ProbeText.milliseconds(result.elapsedMicroseconds))")
+      : StepOutcome(status: .fail, summary: "unix socket: \(ProbeText.outcomeWords(result.outcome, kind: .unix))")
+  }
+
+  static func dnsEvidence(_ resolved: ResolvedTarget) -> DNSEvidence {
+    if let resolution = resolved.resolution {
+      return DNSEvidence(outcome: .resolved, addresses: resolution.addresses, elapsedMicroseconds: resolution.elapsedMicroseconds)
+    }
+    guard let error = resolved.error else { return DNSEvidence(outcome: .timeout) }
+    let outcome: DNSEvidence.Outcome = switch error.kind {
+    case .noName: .nxdomain
+    case .noData, .noAddressOfFamily: .noAddress
+    case .failure: .servfail
+    case .tryAgain, .timedOut, .system, .other: .timeout
+    }
+    return DNSEvidence(outcome: outcome, elapsedMicroseconds: error.elapsedMicroseconds)
+  }
+}

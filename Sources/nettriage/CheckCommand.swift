@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import NetProbe
+import Triage
+
+struct CheckCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "check",
+    abstract: "Walk the troubleshooting checklist to one verdict, with the evidence and the fix.",
+    discussion: """
+      Runs the checklist of DESIGN.md (path picture, networking trace, local stack, neighbours, default gateway,
+      destination, socket state), steps in parallel where they do not depend on each other, prints a line per step as it
+      ends, then the diagnosis: its id from the diagnosis vocabulary, what happened on the wire, the evidence, what the
+      tool could not tell, and the fix commands with this run's values filled in.
+
+      Examples:
+        nettriage check 127.0.0.1:8080
+        nettriage check https://intranet.example/ --json > report.json
+        nettriage check localhost:5432 --report ticket.md
+        nettriage check 127.0.0.1:53 --udp
+        nettriage check unix:/run/app.sock
+
+      Exit status: 0 reachable, 1 a diagnosed fault, 2 bad input, 3 the tool itself failed.
+      """
+  )
+
+  @Argument(help: "HOST:PORT, [IPv6]:PORT, HOST PORT, a URL, or unix:/path. Without one: the local checks only.")
+  var target: String?
+
+  @Argument(help: "The port, when given telnet style after the host.")
+  var port: String?
+
+  @Flag(help: "Test the port over UDP instead of TCP.")
+  var udp = false
+
+  @Option(name: [.customShort("t"), .long], help: "Seconds to wait for each connect attempt.")
+  var timeout: Double = 3
+
+  @Flag(help: "Print one JSON object (Resources/report.schema.json) instead of text.")
+  var json = false
+
+  @Flag(help: "Print only the diagnosis line.")
+  var quiet = false
+
+  @Flag(name: .customLong("no-trace"), help: "Do not capture the probes' packets.")
+  var noTrace = false
+
+  @Option(help: "Also write a Markdown report for a ticket to this file.")
+  var report: String?
+
+  func validate() throws {
+    guard timeout > 0, timeout <= 600, timeout.isFinite else { throw ValidationError("--timeout must be more than 0 and at most 600 seconds") }
+  }
+
+  func run() async throws {
+    let checkTarget = try parsedTarget()
+    let startedAt = Date()
+    let run = ChecklistRun(target: checkTarget, options: CheckOptions(timeout: .microseconds(Int64(timeout * 1_000_000))))
+    let output = Output(json: json)
+    let printer = Task {
+      var printed: Set<StepID> = []
+      var provisionalShown = false
+      for await snapshot in await run.snapshots() where !json && !quiet {
+        for step in snapshot.steps where step.status.isFinished && !printed.contains(step.id) {
+          printed.insert(step.id)
+          output.line(CheckText.stepLine(step))
+        }
+        if let provisional = snapshot.provisional, snapshot.final == nil, !provisionalShown {
+          provisionalShown = true
+          output.line("        provisional verdict: \(provisional.diagnosis.id.rawValue) (still waiting for the deadline)")
+        }
+      }
+    }
+    let task = Task { await run.run() }
+    let snapshot = await withInterrupt(cancelling: task)
+    await printer.value
+
+    let diagnosis = snapshot.diagnosis ?? Decision.diagnose(snapshot.evidence)
+    let knowledge = KnowledgeText.render(diagnosis)
+    let document = CheckReport(snapshot: snapshot, target: checkTarget, version: NettriageVersion.current, startedAt: startedAt,
+                               privileges: .current(), title: knowledge.title, fixes: knowledge.fixes)
+    if json {
+      output.object(document)
+    } else if quiet {
+      output.line("\(diagnosis.id.rawValue): \(SafeText.escape(diagnosis.primary.summary))")
+    } else {
+      CheckText.diagnosisBlock(document).forEach(output.line)
+    }
+    if let report {
+      do {
+        try writeAtomically(CheckText.markdown(document), to: report)
+      } catch {
+        printError("could not write the report to \(report): \(error)")
+        throw ExitCode(3)
+      }
+    }
+    if diagnosis.id != .reachable { throw ExitCode(1) }
+  }
+
+  func parsedTarget() throws(UsageFailure) -> CheckTarget? {
+    guard let target else {
+      if port != nil { throw UsageFailure(message: "a port needs a host: nettriage check HOST PORT") }
+      return nil
+    }
+    let parsed: Target
+    do { parsed = try Target.parse(target, port: port) } catch { throw UsageFailure(message: error.description) }
+    if case .unix = parsed, udp { throw UsageFailure(message: "--udp does not apply to a unix socket") }
+    if case let .inet(internet) = parsed, let zone = internet.unknownZone {
+      throw UsageFailure(message: "no interface named \"\(zone)\" on this host: use one listed in /sys/class/net, e.g. %eth0")
+    }
+    let transport: Evidence.Transport = if case .unix = parsed { .unix } else if udp { .udp } else { .tcp }
+    return CheckTarget(text: target + (port.map { " " + $0 } ?? ""), target: parsed, transport: transport)
+  }
+}
+
+/// Writes a file through a temporary file and a rename, so a failure never leaves half a file.
+func writeAtomically(_ text: String, to path: String) throws {
+  let url = URL(fileURLWithPath: path)
+  try Data(text.utf8).write(to: url, options: .atomic)
+}
