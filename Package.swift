@@ -65,7 +65,7 @@ let package = Package(
     // Loopback servers the tests open; used by tests only.
     .target(name: "TestSupport", dependencies: ["NetProbe", "CNetProbe"], path: "Tests/TestSupport"),
     .testTarget(name: "NetProbeTests", dependencies: ["NetProbe", "TestSupport"]),
-    .testTarget(name: "TriageTests", dependencies: ["Triage"]),
+    .testTarget(name: "TriageTests", dependencies: ["Triage", "TestSupport"]),
     // Lab scenarios (root + namespaces); run alone with `swift test --filter LabTests`.
     .testTarget(name: "LabTests", dependencies: ["Lab", "NetProbe", "TestSupport"]),
     .testTarget(name: "TriageTUITests", dependencies: ["TriageTUI"]),

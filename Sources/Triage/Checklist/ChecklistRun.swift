@@ -60,6 +60,7 @@ public actor ChecklistRun {
   }
 
   func perform(_ step: StepID) async {
+    clearEvidence(of: step)
     update(step) {
       $0.status = .running
       $0.summary = ""
@@ -89,6 +90,26 @@ public actor ChecklistRun {
       $0.skipReason = outcome.skipReason
       $0.findings += outcome.findings
       $0.finishedMicroseconds = self.elapsed
+    }
+  }
+
+  /// Forgets what a step found before, so a re-run replaces its evidence rather than adding to it.
+  private func clearEvidence(of step: StepID) {
+    switch step {
+    case .pathPicture: state.evidence.route = nil
+    case .networkingTrace: state.evidence.packets = nil
+    case .localStack: state.evidence.interfaces = nil
+    case .neighbours: state.evidence.targetNeighbour = nil
+    case .defaultGateway:
+      state.evidence.gatewayNeighbour = nil
+      state.evidence.baselineRoundTripMicroseconds = nil
+    case .destination:
+      state.evidence.dns = nil
+      state.evidence.echo = nil
+      state.evidence.connects = []
+      state.evidence.otherPortAnswered = nil
+      resolutionTask = nil
+    case .socketState: state.evidence.localListenOverflowRising = nil
     }
   }
 

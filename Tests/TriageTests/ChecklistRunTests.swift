@@ -1,0 +1,98 @@
+import NetProbe
+import TestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import Triage
+
+/// The checklist engine against real loopback listeners.
+@Suite struct ChecklistRunTests {
+  static func target(_ text: String, transport: Evidence.Transport = .tcp) throws -> CheckTarget {
+    CheckTarget(text: text, target: try Target.parse(text), transport: transport)
+  }
+
+  @Test func listenerIsReachable() async throws {
+    let listener = try LoopbackTCPListener()
+    let run = ChecklistRun(target: try Self.target("127.0.0.1:\(listener.port)"))
+    let snapshot = await run.run()
+    #expect(snapshot.isFinished)
+    #expect(snapshot.final?.diagnosis.id == .reachable)
+    #expect(snapshot.step(.destination).status == .pass)
+    #expect(snapshot.steps.allSatisfy { $0.status.isFinished })
+    // Once the port answered, more probes measure loss and latency.
+    #expect(snapshot.evidence.connects.count == CheckOptions().connectProbes)
+  }
+
+  @Test func closedPortIsPortClosed() async throws {
+    let port = try unusedPort(type: Int32(SOCK_STREAM.rawValue))
+    let snapshot = await ChecklistRun(target: try Self.target("127.0.0.1:\(port)")).run()
+    #expect(snapshot.final?.diagnosis.id == .portClosed)
+    #expect(snapshot.step(.destination).status == .fail)
+    #expect(snapshot.final?.diagnosis.primary.evidence.contains { $0.contains("ECONNREFUSED (111)") } == true)
+  }
+
+  @Test func localhostIsResolvedFromTheHostsFile() async throws {
+    let listener = try LoopbackTCPListener()
+    let snapshot = await ChecklistRun(target: try Self.target("localhost:\(listener.port)")).run()
+    #expect(snapshot.evidence.dns?.outcome == .resolved)
+    #expect(snapshot.final?.diagnosis.id == .reachable)
+  }
+
+  @Test func missingUnixSocket() async throws {
+    let directory = TemporaryDirectory()
+    let snapshot = await ChecklistRun(target: try Self.target("unix:\(directory.path)/none.sock", transport: .unix)).run()
+    #expect(snapshot.final?.diagnosis.id == .unixSocketMissing)
+  }
+
+  @Test func udpEchoIsReachable() async throws {
+    let echo = try LoopbackUDPEcho()
+    let snapshot = await ChecklistRun(target: try Self.target("127.0.0.1:\(echo.port)", transport: .udp)).run()
+    #expect(snapshot.final?.diagnosis.id == .reachable)
+  }
+
+  @Test func snapshotsStreamEveryChangeAndEndWithTheVerdict() async throws {
+    let listener = try LoopbackTCPListener()
+    let run = ChecklistRun(target: try Self.target("127.0.0.1:\(listener.port)"))
+    let collector = Task {
+      var seen: [RunSnapshot] = []
+      for await snapshot in await run.snapshots() { seen.append(snapshot) }
+      return seen
+    }
+    await run.run()
+    let seen = await collector.value
+    #expect(seen.count > 2)
+    #expect(seen.first?.final == nil)
+    #expect(seen.last?.isFinished == true)
+    #expect(seen.last?.final?.diagnosis.id == .reachable)
+    // Elapsed time never goes backwards across snapshots.
+    #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.elapsedMicroseconds <= $1.elapsedMicroseconds })
+    #expect(seen.contains { $0.step(.destination).status == .running })
+  }
+
+  @Test func rerunningAStepDecidesAgain() async throws {
+    var listener: LoopbackTCPListener? = try LoopbackTCPListener()
+    let port = listener!.port
+    let run = ChecklistRun(target: try Self.target("127.0.0.1:\(port)"))
+    #expect(await run.run().final?.diagnosis.id == .reachable)
+    listener = nil  // the service stops
+    _ = listener
+    // A re-run replaces the step's evidence: the old handshakes no longer count.
+    let again = await run.rerun(.destination)
+    #expect(again.final?.diagnosis.id == .portClosed)
+    #expect(again.evidence.connects.allSatisfy { $0.outcome == .refused })
+  }
+
+  @Test func cancelledRunEndsPromptly() async throws {
+    let listener = try LoopbackTCPListener(backlog: 0, accepting: false)
+    for _ in 0..<3 { _ = TCPConnectProbe.connect(to: listener.socketAddress, options: .init(timeout: .milliseconds(100))) }
+    let run = ChecklistRun(target: try Self.target("127.0.0.1:\(listener.port)"), options: CheckOptions(timeout: .seconds(30)))
+    let started = ContinuousClock.now
+    let task = Task { await run.run() }
+    try await Task.sleep(for: .milliseconds(300))
+    task.cancel()
+    let snapshot = await task.value
+    #expect(snapshot.isFinished)
+    #expect(ContinuousClock.now - started < .seconds(10))
+  }
+}
