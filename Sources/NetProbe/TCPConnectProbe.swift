@@ -19,72 +19,124 @@ public enum TCPConnectProbe {
   }
 
   /// Tries each address in order until one completes the handshake; every attempt is in the result.
+  ///
+  /// A handshake that is over by the time `connect` returns (loopback, a local refusal) is read at once on the
+  /// calling task; only one still in flight moves to a blocking wait, so fast outcomes cost no thread hop.
   public static func probe(_ addresses: [SocketAddress], target: String, options: Options = .init()) async -> ProbeResult {
-    await Blocking.run { cancellation in
-      var attempts: [ProbeAttempt] = []
-      for address in addresses {
-        let attempt = connect(to: address, options: options, cancellation: cancellation)
-        attempts.append(attempt)
-        if attempt.outcome.isAnswer || cancellation.isFired { break }
+    var attempts: [ProbeAttempt] = []
+    for address in addresses {
+      if Task.isCancelled { break }
+      let attempt: ProbeAttempt
+      switch start(address, options: options) {
+      case let .finished(finished):
+        attempt = finished
+      case let .pending(pending):
+        attempt = await Blocking.run { cancellation in pending.finish(cancellation: cancellation) }
       }
-      return ProbeResult(kind: .tcp, target: target, attempts: attempts)
+      attempts.append(attempt)
+      if attempt.outcome.isAnswer || attempt.outcome == .cancelled { break }
     }
+    if attempts.isEmpty {
+      attempts.append(ProbeAttempt(address: addresses.first, outcome: Task.isCancelled ? .cancelled : .error, elapsedMicroseconds: 0))
+    }
+    return ProbeResult(kind: .tcp, target: target, attempts: attempts)
   }
 
   /// One handshake attempt, blocking until the outcome, the deadline, or cancellation.
   public static func connect(to address: SocketAddress, options: Options, cancellation: CancellationSignal? = nil) -> ProbeAttempt {
+    switch start(address, options: options) {
+    case let .finished(attempt): return attempt
+    case let .pending(pending): return pending.finish(cancellation: cancellation)
+    }
+  }
+
+  enum Start {
+    case finished(ProbeAttempt)
+    case pending(PendingConnect)
+  }
+
+  /// Opens the socket and sends the SYN; reads the outcome at once when the handshake is already over.
+  static func start(_ address: SocketAddress, options: Options) -> Start {
     let socket: Socket
     do {
       socket = try Socket(domain: address.family.cValue, type: Int32(SOCK_STREAM.rawValue))
     } catch {
-      return ProbeAttempt(address: address, outcome: .classify(error.errno, icmp: nil), elapsedMicroseconds: 0, errno: error.errno)
+      return .finished(ProbeAttempt(address: address, outcome: .classify(error.errno, icmp: nil), elapsedMicroseconds: 0, errno: error.errno))
     }
-    defer { socket.close() }
     // With RECVERR an ICMP error ends the attempt at once and its type, code and sender are kept.
     switch address.family {
     case .ipv4: _ = socket.setOption(level: Int32(IPPROTO_IP), name: IP_RECVERR, value: 1)
     case .ipv6: _ = socket.setOption(level: Int32(IPPROTO_IPV6), name: IPV6_RECVERR, value: 1)
     }
     if let source = options.source, case let .failure(error) = socket.bind(to: source) {
-      return ProbeAttempt(address: address, outcome: .classify(error, icmp: nil), elapsedMicroseconds: 0, errno: error)
+      socket.close()
+      return .finished(ProbeAttempt(address: address, outcome: .classify(error, icmp: nil), elapsedMicroseconds: 0, errno: error))
     }
-
-    let start = ContinuousClock.now
-    let deadline = start + options.timeout
+    let pending = PendingConnect(socket: socket, address: address, start: .now, timeout: options.timeout)
     switch socket.connect(to: address) {
     case .connected:
-      return connected(socket, address: address, elapsed: microseconds(since: start))
+      return .finished(pending.connected())
     case let .failed(error):
-      let elapsed = microseconds(since: start)
-      let icmp = socket.readErrorQueue()
-      return ProbeAttempt(address: address, outcome: .classify(error, icmp: icmp), elapsedMicroseconds: elapsed,
-                          local: socket.localAddress(), errno: error, icmp: icmp)
+      return .finished(pending.failed(error))
     case .inProgress:
-      break
-    }
-
-    switch socket.wait(for: Int16(POLLOUT), until: deadline, cancellation: cancellation) {
-    case .ready:
-      let elapsed = microseconds(since: start)
-      if let error = socket.pendingError() {
-        let icmp = socket.readErrorQueue()
-        return ProbeAttempt(address: address, outcome: .classify(error, icmp: icmp), elapsedMicroseconds: elapsed,
-                            local: socket.localAddress(), errno: error, icmp: icmp)
+      // On loopback the handshake is usually complete already: look without waiting.
+      if case let .ready(events) = socket.wait(for: Int16(POLLOUT), until: .now, cancellation: nil, pollOnce: true) {
+        return .finished(pending.ready(events))
       }
-      return connected(socket, address: address, elapsed: elapsed)
+      return .pending(pending)
+    }
+  }
+}
+
+/// A handshake in flight: owns its socket until `finish` (on whichever thread waits for it) closes it.
+final class PendingConnect: @unchecked Sendable {
+  let socket: Socket
+  let address: SocketAddress
+  let start: ContinuousClock.Instant
+  let deadline: ContinuousClock.Instant
+
+  init(socket: Socket, address: SocketAddress, start: ContinuousClock.Instant, timeout: Duration) {
+    self.socket = socket
+    self.address = address
+    self.start = start
+    self.deadline = start + timeout
+  }
+
+  /// Blocks until the handshake ends, the deadline passes or `cancellation` fires; closes the socket.
+  func finish(cancellation: CancellationSignal?) -> ProbeAttempt {
+    switch socket.wait(for: Int16(POLLOUT), until: deadline, cancellation: cancellation) {
+    case let .ready(events):
+      return ready(events)
     case .deadline:
+      defer { socket.close() }
       return ProbeAttempt(address: address, outcome: .timedOut, elapsedMicroseconds: microseconds(since: start),
                           local: socket.localAddress(), icmp: socket.readErrorQueue())
     case .cancelled:
+      defer { socket.close() }
       return ProbeAttempt(address: address, outcome: .cancelled, elapsedMicroseconds: microseconds(since: start),
                           local: socket.localAddress())
     case let .failed(error):
+      defer { socket.close() }
       return ProbeAttempt(address: address, outcome: .error, elapsedMicroseconds: microseconds(since: start), errno: error)
     }
   }
 
-  private static func connected(_ socket: Socket, address: SocketAddress, elapsed: Int64) -> ProbeAttempt {
-    ProbeAttempt(address: address, outcome: .connected, elapsedMicroseconds: elapsed,
-                 local: socket.localAddress(), peer: socket.peerAddress())
+  /// The socket became writable: the handshake completed or failed (SO_ERROR says which).
+  func ready(_ events: Int16) -> ProbeAttempt {
+    let elapsed = microseconds(since: start)
+    if let error = socket.pendingError() { return failed(error, elapsed: elapsed) }
+    defer { socket.close() }
+    return ProbeAttempt(address: address, outcome: .connected, elapsedMicroseconds: elapsed,
+                        local: socket.localAddress(), peer: socket.peerAddress())
+  }
+
+  func connected() -> ProbeAttempt { ready(Int16(POLLOUT)) }
+
+  func failed(_ error: Errno, elapsed: Int64? = nil) -> ProbeAttempt {
+    defer { socket.close() }
+    let elapsed = elapsed ?? microseconds(since: start)
+    let icmp = socket.readErrorQueue()
+    return ProbeAttempt(address: address, outcome: .classify(error, icmp: icmp), elapsedMicroseconds: elapsed,
+                        local: socket.localAddress(), errno: error, icmp: icmp)
   }
 }

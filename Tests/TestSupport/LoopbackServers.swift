@@ -9,7 +9,7 @@ public final class LoopbackTCPListener: @unchecked Sendable {
   public let descriptor: Int32
   public let port: UInt16
   public let address: IPAddress
-  private let thread: Thread
+  private let server: ServerThread
 
   public init(address: IPAddress = .v4(127, 0, 0, 1), backlog: Int32 = 4096, accepting: Bool = true) throws {
     let family = address.family == .ipv4 ? AF_INET : AF_INET6
@@ -21,8 +21,8 @@ public final class LoopbackTCPListener: @unchecked Sendable {
     descriptor = fd
     port = LoopbackTCPListener.boundPort(fd)
     self.address = address
-    thread = Thread {
-      while accepting {
+    server = ServerThread(descriptor: fd) { stopped in
+      while accepting && !stopped() {
         let client = accept(fd, nil, nil)
         if client < 0 {
           if errno == EINTR || errno == ECONNABORTED { continue }
@@ -31,15 +31,11 @@ public final class LoopbackTCPListener: @unchecked Sendable {
         close(client)
       }
     }
-    thread.start()
   }
 
   public var socketAddress: SocketAddress { SocketAddress(address, port: port) }
 
-  deinit {
-    shutdown(descriptor, Int32(SHUT_RDWR))
-    close(descriptor)
-  }
+  deinit { server.stop() }
 
   public static func boundPort(_ descriptor: Int32) -> UInt16 {
     var storage = sockaddr_storage()
@@ -57,6 +53,7 @@ public final class LoopbackUDPEcho: @unchecked Sendable {
   public let descriptor: Int32
   public let port: UInt16
   public let address: IPAddress
+  private let server: ServerThread
 
   public init(address: IPAddress = .v4(127, 0, 0, 1)) throws {
     let family = address.family == .ipv4 ? AF_INET : AF_INET6
@@ -66,28 +63,26 @@ public final class LoopbackUDPEcho: @unchecked Sendable {
     descriptor = fd
     port = LoopbackTCPListener.boundPort(fd)
     self.address = address
-    Thread {
+    server = ServerThread(descriptor: fd) { stopped in
       var buffer = [UInt8](repeating: 0, count: 65_536)
       var peer = sockaddr_storage()
-      while true {
+      while !stopped() {
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let count = withUnsafeMutablePointer(to: &peer) {
           $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &length) }
         }
-        if count < 0 { return }
+        // shutdown() wakes recvfrom with 0 bytes: an empty datagram looks the same, so the flag decides.
+        if count < 0 || stopped() { return }
         _ = withUnsafePointer(to: &peer) {
           $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, buffer, count, 0, $0, length) }
         }
       }
-    }.start()
+    }
   }
 
   public var socketAddress: SocketAddress { SocketAddress(address, port: port) }
 
-  deinit {
-    shutdown(descriptor, Int32(SHUT_RDWR))
-    close(descriptor)
-  }
+  deinit { server.stop() }
 }
 
 /// A port on loopback that nobody listens on: bound (so nobody else takes it) but never listening.
@@ -154,4 +149,37 @@ public func withSockAddr<R>(_ address: SocketAddress, _ body: (UnsafePointer<soc
 extension AddressFamily {
   /// The C address family constant.
   public var constant: Int32 { self == .ipv4 ? AF_INET : AF_INET6 }
+}
+
+/// A thread serving one socket. `stop()` raises the flag, wakes the thread with shutdown(2), waits for it to
+/// leave, and only then closes the descriptor: a thread still using a closed number would serve whatever
+/// socket reuses it next.
+final class ServerThread: @unchecked Sendable {
+  private let descriptor: Int32
+  private let lock = NSLock()
+  private var isStopped = false
+  private let exited = DispatchSemaphore(value: 0)
+
+  init(descriptor: Int32, body: @escaping @Sendable (_ stopped: () -> Bool) -> Void) {
+    self.descriptor = descriptor
+    Thread { [self] in
+      body { self.stopped }
+      exited.signal()
+    }.start()
+  }
+
+  private var stopped: Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return isStopped
+  }
+
+  func stop() {
+    lock.lock()
+    isStopped = true
+    lock.unlock()
+    shutdown(descriptor, Int32(SHUT_RDWR))
+    exited.wait()
+    close(descriptor)
+  }
 }

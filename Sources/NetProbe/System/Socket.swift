@@ -114,10 +114,12 @@ final class Socket {
 
   /// Waits until the socket is ready for `events`, the deadline passes, or `cancellation` fires.
   /// The corresponding C function is `poll(2)`.
-  func wait(for events: Int16, until deadline: ContinuousClock.Instant, cancellation: CancellationSignal?) -> WaitOutcome {
+  /// With `pollOnce`, looks once without waiting (`.deadline` when not ready).
+  func wait(for events: Int16, until deadline: ContinuousClock.Instant, cancellation: CancellationSignal?,
+            pollOnce: Bool = false) -> WaitOutcome {
     while true {
-      let remaining = deadline - .now
-      if remaining <= .zero { return .deadline }
+      let remaining = pollOnce ? .zero : deadline - .now
+      if remaining <= .zero && !pollOnce { return .deadline }
       var fds = [pollfd(fd: descriptor, events: events, revents: 0)]
       if let cancellation { fds.append(pollfd(fd: cancellation.descriptor, events: Int16(POLLIN), revents: 0)) }
       // Round up to whole milliseconds: waking early would only loop, waking late costs under 1 ms.
@@ -128,7 +130,10 @@ final class Socket {
         if errno == EINTR { continue }
         return .failed(Errno.current)
       }
-      if ready == 0 { continue }  // loop re-checks the deadline: ppoll may wake a little early
+      if ready == 0 {
+        if pollOnce { return .deadline }
+        continue  // loop re-checks the deadline: poll may wake a little early
+      }
       if fds.count > 1, fds[1].revents != 0 { return .cancelled }
       return .ready(fds[0].revents)
     }
