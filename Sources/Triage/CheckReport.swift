@@ -8,12 +8,40 @@ public struct CheckReport: Codable, Sendable {
     public var version: String
   }
 
+  /// The target as typed and as parsed, flat: host and port for TCP/UDP, path for unix.
   public struct TargetInfo: Codable, Sendable {
-    /// As the user typed it.
     public var given: String
-    /// As parsed: host, port, service, scheme, or a unix path.
-    public var parsed: Target
     public var transport: Evidence.Transport
+    public var host: String?
+    /// The host was a numeric address: no resolver was asked.
+    public var numeric: Bool?
+    public var zone: String?
+    public var port: Int?
+    public var service: String?
+    public var scheme: String?
+    public var path: String?
+
+    public init(_ target: CheckTarget) {
+      given = target.text
+      transport = target.transport
+      switch target.target {
+      case let .unix(path):
+        self.path = path
+      case let .inet(internet):
+        switch internet.host {
+        case let .name(name):
+          host = name
+          numeric = false
+        case let .address(address, zone):
+          host = address.description
+          numeric = true
+          self.zone = zone
+        }
+        port = Int(internet.port)
+        service = internet.service
+        scheme = internet.scheme
+      }
+    }
   }
 
   public struct StepReport: Codable, Sendable {
@@ -58,7 +86,7 @@ public struct CheckReport: Codable, Sendable {
     let diagnosis = snapshot.diagnosis ?? Decision.diagnose(snapshot.evidence)
     schema_version = 1
     tool = ToolInfo(name: "nettriage", version: version)
-    self.target = target.map { TargetInfo(given: $0.text, parsed: $0.target, transport: $0.transport) }
+    self.target = target.map(TargetInfo.init)
     started_at = ISO8601DateFormatter().string(from: startedAt)
     duration_ms = Double(snapshot.elapsedMicroseconds) / 1000
     host = ProcessInfo.processInfo.hostName

@@ -20,6 +20,11 @@ public struct Finding: Codable, Sendable, Hashable {
   /// Values for the knowledge base's fix commands: interface, gateway, sender, address, port, ...
   public var values: [String: String]
 
+  private enum CodingKeys: String, CodingKey {
+    case id, severity, summary, evidence, values
+    case couldNotTell = "could_not_tell"
+  }
+
   public init(id: DiagnosisID, severity: Severity = .primary, summary: String, evidence: [String] = [],
               couldNotTell: [String] = [], values: [String: String] = [:]) {
     self.id = id
