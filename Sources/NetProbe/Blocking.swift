@@ -5,12 +5,14 @@ import Dispatch
 enum Blocking {
   static func run<T: Sendable>(_ body: @escaping @Sendable (CancellationSignal) -> T) async -> T {
     let signal = CancellationSignal()
-    return await withTaskCancellationHandler {
+    let value = await withTaskCancellationHandler {
       await withCheckedContinuation { continuation in
         DispatchQueue.global().async { continuation.resume(returning: body(signal)) }
       }
     } onCancel: {
       signal.fire()
     }
+    signal.close()
+    return value
   }
 }

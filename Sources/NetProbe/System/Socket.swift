@@ -182,23 +182,50 @@ final class Socket {
 
 /// Wakes a blocked probe when its task is cancelled: an `eventfd(2)` the probe polls beside its socket.
 public final class CancellationSignal: @unchecked Sendable {
-  let descriptor: Int32
+  private var lock = pthread_mutex_t()
+  private var fd: Int32
 
   public init() {
-    descriptor = eventfd(0, Int32(EFD_CLOEXEC) | Int32(EFD_NONBLOCK))
+    pthread_mutex_init(&lock, nil)
+    fd = eventfd(0, Int32(EFD_CLOEXEC) | Int32(EFD_NONBLOCK))
   }
 
-  deinit { if descriptor >= 0 { Glibc.close(descriptor) } }
+  deinit {
+    close()
+    pthread_mutex_destroy(&lock)
+  }
+
+  /// The eventfd to poll; -1 once closed.
+  var descriptor: Int32 {
+    pthread_mutex_lock(&lock)
+    defer { pthread_mutex_unlock(&lock) }
+    return fd
+  }
+
+  /// Closes the eventfd now rather than whenever the last reference goes (a dispatch block may hold one a
+  /// while). After this, `fire()` does nothing: it can never write to a number that was reused.
+  public func close() {
+    pthread_mutex_lock(&lock)
+    defer { pthread_mutex_unlock(&lock) }
+    if fd >= 0 { _ = Glibc.close(fd) }
+    fd = -1
+  }
 
   /// Whether `fire()` has been called.
   public var isFired: Bool {
-    var pending = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+    pthread_mutex_lock(&lock)
+    defer { pthread_mutex_unlock(&lock) }
+    guard fd >= 0 else { return false }
+    var pending = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
     return poll(&pending, 1, 0) == 1
   }
 
   /// Makes every poll that includes this signal return.
   public func fire() {
+    pthread_mutex_lock(&lock)
+    defer { pthread_mutex_unlock(&lock) }
+    guard fd >= 0 else { return }
     var one: UInt64 = 1
-    _ = withUnsafeBytes(of: &one) { Glibc.write(descriptor, $0.baseAddress, 8) }
+    _ = withUnsafeBytes(of: &one) { Glibc.write(fd, $0.baseAddress, 8) }
   }
 }
