@@ -64,6 +64,8 @@ public enum Decision {
 
     func localStackFinding() -> Finding? {
       guard !evidence.targetIsLoopback, let interfaces = evidence.interfaces, interfaces.usableCount == 0 else { return nil }
+      // A route through one named interface that lost its link says more: the route step names that link.
+      if let route = evidence.route, route.kind == .unicast, route.interfaceUp == false || route.carrier == false { return nil }
       return finding(.noInterface, "no interface is up with carrier and an address: this machine cannot reach any network",
                      evidence: ["usable interfaces: 0"])
     }

@@ -39,7 +39,7 @@ struct CheckCommand: AsyncParsableCommand {
   @Flag(help: "Print one JSON object (Resources/report.schema.json) instead of text.")
   var json = false
 
-  @Flag(help: "Print only the diagnosis line.")
+  @Flag(name: .shortAndLong, help: "Print only the diagnosis line.")
   var quiet = false
 
   @Flag(name: .customLong("no-trace"), help: "Do not capture the probes' packets.")

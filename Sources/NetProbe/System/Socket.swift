@@ -52,6 +52,11 @@ final class Socket {
     }
   }
 
+  /// Marks the socket as a listener. The corresponding C function is `listen(2)`.
+  func listen(backlog: Int32) -> Result<Void, Errno> {
+    syscallResult { Glibc.listen(descriptor, backlog) }.map { _ in () }
+  }
+
   /// Starts a connect; `.success` also when it is in progress. The corresponding C function is `connect(2)`.
   func connect(to address: SocketAddress) -> ConnectStart {
     address.withSockAddr { pointer, length in

@@ -15,6 +15,7 @@ public actor ChecklistRun {
   private var subscribers: [AsyncStream<RunSnapshot>.Continuation] = []
   /// Facts several steps wait for, computed once per run.
   var resolutionTask: Task<ResolvedTarget, Never>?
+  var routeTask: Task<RouteLookup?, Never>?
 
   public init(target: CheckTarget?, options: CheckOptions = .init()) {
     self.target = target
@@ -96,7 +97,9 @@ public actor ChecklistRun {
   /// Forgets what a step found before, so a re-run replaces its evidence rather than adding to it.
   private func clearEvidence(of step: StepID) {
     switch step {
-    case .pathPicture: state.evidence.route = nil
+    case .pathPicture:
+      state.evidence.route = nil
+      routeTask = nil
     case .networkingTrace: state.evidence.packets = nil
     case .localStack: state.evidence.interfaces = nil
     case .neighbours: state.evidence.targetNeighbour = nil

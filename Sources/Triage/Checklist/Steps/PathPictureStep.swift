@@ -1,0 +1,82 @@
+import NetProbe
+
+extension ChecklistRun {
+  /// The kernel's route lookup for the target's first address, computed once per run and shared.
+  func routeLookup() async -> RouteLookup? {
+    if let task = routeTask { return await task.value }
+    let task = Task { () -> RouteLookup? in
+      guard let address = await self.resolvedTarget().addresses.first else { return nil }
+      return try? Routes.lookup(address.address, interfaceIndex: address.scopeID == 0 ? nil : address.scopeID)
+    }
+    routeTask = task
+    return await task.value
+  }
+
+  /// Step 1: egress interface, source address, gateway, on-link or routed.
+  func pathPictureStep() async -> StepOutcome {
+    guard let target else { return await defaultRoutesPicture() }
+    if case .unix = target.target { return .skip("a unix socket does not cross the network") }
+    let resolved = await resolvedTarget()
+    guard !resolved.addresses.isEmpty else { return .skip("the name did not resolve: no address to look up") }
+    guard let lookup = await routeLookup() else {
+      return StepOutcome(status: .warn, summary: "the kernel's route lookup failed: path unknown")
+    }
+    detail(.pathPicture, "route: " + lookup.summary)
+    let interfaces = (try? Interfaces.list()) ?? []
+    let egress = interfaces.first { $0.name == lookup.interface }
+    if let egress {
+      detail(.pathPicture, "egress \(egress.name): \(egress.flags.joined(separator: ",")) operstate \(egress.operstate)"
+             + (egress.carrier.map { $0 ? ", carrier" : ", NO CARRIER" } ?? ""))
+    }
+    let evidence = Self.routeEvidence(lookup, egress: egress)
+    updateEvidence { $0.route = evidence }
+    switch lookup.status {
+    case .noRoute: return StepOutcome(status: .fail, summary: "no route to \(lookup.destination)")
+    case .rejected: return StepOutcome(status: .fail, summary: "a \(lookup.type?.rawValue ?? "reject") route refuses \(lookup.destination)")
+    case .found: break
+    }
+    if evidence.interfaceUp == false || evidence.carrier == false {
+      return StepOutcome(status: .fail, summary: "egress \(lookup.interface ?? "?") is down or has no carrier")
+    }
+    if lookup.gatewayFit == .offSubnet {
+      return StepOutcome(status: .fail, summary: "gateway \(lookup.gateway.map(String.init(describing:)) ?? "?") is outside \(lookup.interface ?? "the interface")'s prefixes")
+    }
+    let placement = lookup.type == .local ? "this host" : lookup.gateway.map { "via gateway \($0)" } ?? "on-link"
+    return StepOutcome(status: .pass, summary: "\(lookup.destination) \(placement) dev \(lookup.interface ?? "?")"
+                       + (lookup.preferredSource.map { " src \($0)" } ?? ""))
+  }
+
+  static func routeEvidence(_ lookup: RouteLookup, egress: NetworkInterface?) -> RouteEvidence {
+    let kind: RouteEvidence.Kind = switch (lookup.status, lookup.type) {
+    case (.noRoute, _): .none
+    case (.rejected, .blackhole?): .blackhole
+    case (.rejected, .prohibit?): .prohibit
+    case (.rejected, _): .unreachable
+    case (.found, .local?): .local
+    case (.found, _): .unicast
+    }
+    return RouteEvidence(kind: kind, interface: lookup.interface, interfaceUp: egress?.isUp,
+                         carrier: egress.flatMap { $0.carrier ?? ($0.flags.contains("LOWER_UP") ? true : nil) },
+                         gateway: lookup.gateway, source: lookup.preferredSource,
+                         gatewayFitsSubnet: lookup.gateway == nil ? nil : lookup.gatewayFit != .offSubnet)
+  }
+
+  /// Without a target: the default gateways of both families and the gateway sanity findings.
+  private func defaultRoutesPicture() async -> StepOutcome {
+    guard let table = try? Routes.mainTable() else {
+      return StepOutcome(status: .warn, summary: "could not read the routing table")
+    }
+    for gateway in table.defaultGateways {
+      detail(.pathPicture, "default \(gateway.family.rawValue): " + (gateway.gateway.map { "via \($0)" } ?? "on-link")
+             + (gateway.interface.map { " dev \($0)" } ?? ""))
+    }
+    for finding in table.findings { detail(.pathPicture, finding.message) }
+    if !table.findings.isEmpty {
+      return StepOutcome(status: .fail, summary: table.findings[0].message)
+    }
+    guard !table.defaultGateways.isEmpty else {
+      return StepOutcome(status: .warn, summary: "no default route: only directly attached networks are reachable")
+    }
+    return StepOutcome(status: .pass, summary: table.defaultGateways.map { "\($0.family.rawValue) via \($0.gateway.map(String.init(describing:)) ?? "on-link")" }.joined(separator: ", "))
+  }
+}
