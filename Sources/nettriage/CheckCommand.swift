@@ -61,9 +61,10 @@ struct CheckCommand: AsyncParsableCommand {
       var printed: Set<StepID> = []
       var provisionalShown = false
       for await snapshot in await run.snapshots() where !json && !quiet {
-        for step in snapshot.steps where step.status.isFinished && !printed.contains(step.id) {
-          printed.insert(step.id)
-          output.line(CheckText.stepLine(step))
+        // In checklist order: a step prints once it and every step above it have ended.
+        for step in snapshot.steps {
+          guard step.status.isFinished else { break }
+          if printed.insert(step.id).inserted { output.line(CheckText.stepLine(step)) }
         }
         if let provisional = snapshot.provisional, snapshot.final == nil, !provisionalShown {
           provisionalShown = true
