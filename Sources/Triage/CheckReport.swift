@@ -60,6 +60,8 @@ public struct CheckReport: Codable, Sendable {
     public var id: DiagnosisID
     public var title: String
     public var summary: String
+    /// What happened in packets, in plain words (from the knowledge base).
+    public var on_the_wire: String?
     public var evidence: [String]
     public var could_not_tell: [String]
     public var fixes: [String]
@@ -96,7 +98,8 @@ public struct CheckReport: Codable, Sendable {
                  details: $0.details, findings: $0.findings, duration_ms: $0.durationMicroseconds.map { Double($0) / 1000 })
     }
     self.diagnosis = DiagnosisReport(
-      id: diagnosis.id, title: title, summary: diagnosis.primary.summary, evidence: diagnosis.primary.evidence,
+      id: diagnosis.id, title: title, summary: diagnosis.primary.summary, on_the_wire: KnowledgeText.onTheWire(diagnosis.id),
+      evidence: diagnosis.primary.evidence,
       could_not_tell: diagnosis.primary.couldNotTell, fixes: fixes, secondary: diagnosis.secondary,
       provisional_id: snapshot.provisional?.diagnosis.id, provisional_at_ms: snapshot.provisional.map { Double($0.atMicroseconds) / 1000 },
       final_at_ms: Double(snapshot.final?.atMicroseconds ?? snapshot.elapsedMicroseconds) / 1000)

@@ -15,6 +15,7 @@ public enum CheckText {
   public static func diagnosisBlock(_ report: CheckReport) -> [String] {
     let d = report.diagnosis
     var lines = ["", "Diagnosis: \(d.id.rawValue) — \(d.title)", "  \(SafeText.escape(d.summary))"]
+    if let explanation = d.on_the_wire { lines += ["On the wire:", "  " + explanation] }
     if let provisional = d.provisional_id, let at = d.provisional_at_ms {
       lines.append("  (provisional verdict \(provisional.rawValue) at \(ProbeText.decimal(at, places: 1)) ms, final at \(ProbeText.decimal(d.final_at_ms, places: 1)) ms)")
     }
@@ -49,6 +50,7 @@ public enum CheckText {
     lines.append("## Diagnosis: `\(report.diagnosis.id.rawValue)` — \(report.diagnosis.title)")
     lines.append("")
     lines.append(SafeText.escape(report.diagnosis.summary))
+    if let explanation = report.diagnosis.on_the_wire { lines += ["", "**On the wire:** " + explanation] }
     if !report.diagnosis.evidence.isEmpty {
       lines += ["", "### Evidence", ""] + report.diagnosis.evidence.map { "- `\(SafeText.escape($0))`" }
     }

@@ -1,6 +1,38 @@
+import NetProbe
+
 /// The knowledge base's words for a verdict, with this run's values filled into the fix commands.
 public enum KnowledgeText {
-  public static func render(_ diagnosis: Diagnosis) -> (title: String, fixes: [String]) {
-    (title: diagnosis.id.rawValue, fixes: [])
+  /// The verdict's title and its fixes, a line each: "What to do: `linux command` (Windows: `command`)".
+  public static func render(_ diagnosis: Diagnosis, target: CheckTarget? = nil) -> (title: String, fixes: [String]) {
+    let entry = KnowledgeBase.shared.entry(for: diagnosis.id)
+    let fixes = entry.fixes(filledWith: values(for: diagnosis, target: target)).map(line)
+    return (entry.title, fixes)
+  }
+
+  /// What happened on the wire, in plain words, for the verdict.
+  public static func onTheWire(_ id: DiagnosisID) -> String { KnowledgeBase.shared.entry(for: id).onTheWire }
+
+  /// The placeholder values of this run: the finding's own (address, port, interface, gateway, source, sender)
+  /// and the target's (target, host, name, port).
+  public static func values(for diagnosis: Diagnosis, target: CheckTarget?) -> [String: String] {
+    var values = diagnosis.primary.values
+    if let target {
+      values["target"] = values["target"] ?? target.text
+      if let internet = target.internet {
+        values["host"] = values["host"] ?? internet.host.description
+        values["port"] = values["port"] ?? String(internet.port)
+        if case let .name(name) = internet.host { values["name"] = name }
+        if values["address"] == nil, case let .address(address, _) = internet.host { values["address"] = address.description }
+      }
+    }
+    return values
+  }
+
+  /// One fix on one line.
+  public static func line(_ fix: RenderedFix) -> String {
+    var text = fix.text
+    if let linux = fix.linux { text += ": `\(linux)`" }
+    if let windows = fix.windows { text += " (Windows: `\(windows)`)" }
+    return text
   }
 }

@@ -77,7 +77,7 @@ struct CheckCommand: AsyncParsableCommand {
     await printer.value
 
     let diagnosis = snapshot.diagnosis ?? Decision.diagnose(snapshot.evidence)
-    let knowledge = KnowledgeText.render(diagnosis)
+    let knowledge = KnowledgeText.render(diagnosis, target: checkTarget)
     let document = CheckReport(snapshot: snapshot, target: checkTarget, version: NettriageVersion.current, startedAt: startedAt,
                                privileges: .current(), title: knowledge.title, fixes: knowledge.fixes)
     if json {
