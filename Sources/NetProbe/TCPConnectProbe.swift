@@ -11,10 +11,13 @@ public enum TCPConnectProbe {
     public var timeout: Duration
     /// Bind to this local address (port 0 lets the kernel pick) before connecting.
     public var source: SocketAddress?
+    /// With CAP_NET_RAW, listen for ICMP errors about the probe's flow (type, code and who sent them).
+    public var icmpEvidence: Bool
 
-    public init(timeout: Duration = .seconds(3), source: SocketAddress? = nil) {
+    public init(timeout: Duration = .seconds(3), source: SocketAddress? = nil, icmpEvidence: Bool = true) {
       self.timeout = timeout
       self.source = source
+      self.icmpEvidence = icmpEvidence
     }
   }
 
@@ -72,7 +75,11 @@ public enum TCPConnectProbe {
       socket.close()
       return .finished(ProbeAttempt(address: address, outcome: .classify(error, icmp: nil), elapsedMicroseconds: 0, errno: error))
     }
-    let pending = PendingConnect(socket: socket, address: address, start: .now, timeout: options.timeout)
+    // With CAP_NET_RAW a raw ICMP listener catches the error a router sends about this flow: TCP queues none
+    // for MSG_ERRQUEUE. Loopback answers with RST, never ICMP, so it is not worth a raw socket there.
+    let listener = options.icmpEvidence && !address.address.isLoopback
+      ? try? ICMPErrorListener.start(for: ICMPFlow(.tcp, remote: address, local: options.source)) : nil
+    let pending = PendingConnect(socket: socket, address: address, start: .now, timeout: options.timeout, icmpListener: listener)
     switch socket.connect(to: address) {
     case .connected:
       return .finished(pending.connected())
@@ -94,12 +101,27 @@ final class PendingConnect: @unchecked Sendable {
   let address: SocketAddress
   let start: ContinuousClock.Instant
   let deadline: ContinuousClock.Instant
+  let icmpListener: ICMPErrorListener?
 
-  init(socket: Socket, address: SocketAddress, start: ContinuousClock.Instant, timeout: Duration) {
+  init(socket: Socket, address: SocketAddress, start: ContinuousClock.Instant, timeout: Duration,
+       icmpListener: ICMPErrorListener? = nil) {
     self.socket = socket
     self.address = address
     self.start = start
     self.deadline = start + timeout
+    self.icmpListener = icmpListener
+  }
+
+  /// Adds what the ICMP listener caught to an attempt that failed or timed out without a report of its own,
+  /// re-classifying a failure by it (EHOSTUNREACH + admin-prohibited -> admin-prohibited); stops the listener.
+  func withICMPEvidence(_ attempt: ProbeAttempt) -> ProbeAttempt {
+    defer { icmpListener?.stop() }
+    guard attempt.outcome != .connected, attempt.icmp == nil,
+          let report = icmpListener?.lastReport(local: attempt.local) else { return attempt }
+    var attempt = attempt
+    attempt.icmp = report
+    if let errno = attempt.errno { attempt.outcome = .classify(errno, icmp: report) }
+    return attempt
   }
 
   /// Blocks until the handshake ends, the deadline passes or `cancellation` fires; closes the socket.
@@ -109,8 +131,8 @@ final class PendingConnect: @unchecked Sendable {
       return ready(events)
     case .deadline:
       defer { socket.close() }
-      return ProbeAttempt(address: address, outcome: .timedOut, elapsedMicroseconds: microseconds(since: start),
-                          local: socket.localAddress(), icmp: socket.readErrorQueue())
+      return withICMPEvidence(ProbeAttempt(address: address, outcome: .timedOut, elapsedMicroseconds: microseconds(since: start),
+                                           local: socket.localAddress(), icmp: socket.readErrorQueue()))
     case .cancelled:
       defer { socket.close() }
       return ProbeAttempt(address: address, outcome: .cancelled, elapsedMicroseconds: microseconds(since: start),
@@ -125,6 +147,7 @@ final class PendingConnect: @unchecked Sendable {
   func ready(_ events: Int16) -> ProbeAttempt {
     let elapsed = microseconds(since: start)
     if let error = socket.pendingError() { return failed(error, elapsed: elapsed) }
+    icmpListener?.stop()
     defer { socket.close() }
     return ProbeAttempt(address: address, outcome: .connected, elapsedMicroseconds: elapsed,
                         local: socket.localAddress(), peer: socket.peerAddress())
@@ -136,7 +159,7 @@ final class PendingConnect: @unchecked Sendable {
     defer { socket.close() }
     let elapsed = elapsed ?? microseconds(since: start)
     let icmp = socket.readErrorQueue()
-    return ProbeAttempt(address: address, outcome: .classify(error, icmp: icmp), elapsedMicroseconds: elapsed,
-                        local: socket.localAddress(), errno: error, icmp: icmp)
+    return withICMPEvidence(ProbeAttempt(address: address, outcome: .classify(error, icmp: icmp), elapsedMicroseconds: elapsed,
+                                         local: socket.localAddress(), errno: error, icmp: icmp))
   }
 }
