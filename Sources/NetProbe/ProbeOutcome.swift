@@ -132,11 +132,11 @@ public struct ProbeResult: Codable, Sendable, Hashable {
 }
 
 /// Microseconds elapsed since `start` on the monotonic clock.
-func microseconds(since start: ContinuousClock.Instant) -> Int64 {
+public func microseconds(since start: ContinuousClock.Instant) -> Int64 {
   microseconds(of: .now - start)
 }
 
-func microseconds(of duration: Duration) -> Int64 {
+public func microseconds(of duration: Duration) -> Int64 {
   let (seconds, attoseconds) = duration.components
   return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
 }

@@ -73,9 +73,45 @@ struct CheckCommandNamespaceTests {
   }
 
   static func check(in namespace: TestNamespace, _ target: String) throws -> (status: Int32, id: String?) {
-    let result = try namespace.exec(CommandLineTests.binary, ["check", target, "--json", "-t", "2"], check: false)
-    let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
-    return (result.status, (object?["diagnosis"] as? [String: Any])?["id"] as? String)
+    let diagnosis = try report(in: namespace, target).diagnosis
+    return (diagnosis.status, diagnosis.object["id"] as? String)
+  }
+
+  static func report(in namespace: TestNamespace, _ target: String, timeout: String = "2") throws -> (diagnosis: (status: Int32, object: [String: Any]), full: [String: Any]) {
+    let result = try namespace.exec(CommandLineTests.binary, ["check", target, "--json", "-t", timeout], check: false)
+    let object = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]) ?? [:]
+    return ((result.status, object["diagnosis"] as? [String: Any] ?? [:]), object)
+  }
+
+  /// Runs nft inside the namespace: each rule is an argument vector.
+  static func nft(_ namespace: TestNamespace, _ commands: [[String]]) throws {
+    for command in commands { try namespace.exec("/usr/sbin/nft", command) }
+  }
+
+  static let inputChain = [["add", "table", "inet", "t"],
+                           ["add", "chain", "inet", "t", "input", "{", "type", "filter", "hook", "input", "priority", "0", ";", "}"]]
+
+  @Test func silentlyDroppedPortWhileThePeerAnswersPing() throws {
+    let (client, peer) = try Self.pair()
+    try Self.nft(peer, Self.inputChain + [["add", "rule", "inet", "t", "input", "tcp", "dport", "81", "drop"]])
+    let report = try Self.report(in: client, "198.18.40.1:81", timeout: "3")
+    #expect(report.diagnosis.object["id"] as? String == "port-filtered")
+    // Ping answered at once, so a provisional verdict came long before the 3 s deadline.
+    #expect(report.diagnosis.object["provisional_id"] as? String == "port-filtered")
+    let provisionalAt = try #require(report.diagnosis.object["provisional_at_ms"] as? Double)
+    let finalAt = try #require(report.diagnosis.object["final_at_ms"] as? Double)
+    #expect(provisionalAt < finalAt)
+    #expect(finalAt >= 2_900)
+  }
+
+  @Test func pingBlockedButTheServiceAnswers() throws {
+    let (client, peer) = try Self.pair()
+    try Self.nft(peer, Self.inputChain + [["add", "rule", "inet", "t", "input", "icmp", "type", "echo-request", "drop"]])
+    let listener = try peer.perform { try LoopbackTCPListener(address: .v4(198, 18, 40, 1)) }
+    let report = try Self.report(in: client, "198.18.40.1:\(listener.port)")
+    #expect(report.diagnosis.object["id"] as? String == "reachable")
+    let secondary = (report.diagnosis.object["secondary"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+    #expect(secondary == ["icmp-blocked"])
   }
 
   @Test func closedPortOnThePeer() throws {

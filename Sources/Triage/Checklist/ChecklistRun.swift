@@ -16,6 +16,10 @@ public actor ChecklistRun {
   /// Facts several steps wait for, computed once per run.
   var resolutionTask: Task<ResolvedTarget, Never>?
   var routeTask: Task<RouteLookup?, Never>?
+  /// The destination's first connect is still waiting for its answer.
+  var connectPending = false
+  /// Echo results so far, per address, while a ping runs.
+  var liveEcho: [SocketAddress: EchoEvidence] = [:]
 
   public init(target: CheckTarget?, options: CheckOptions = .init()) {
     self.target = target

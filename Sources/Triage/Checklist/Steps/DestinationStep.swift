@@ -39,13 +39,38 @@ extension ChecklistRun {
       return StepOutcome(status: .fail, summary: "the name did not resolve: nothing to connect to")
     }
 
+    // Ping runs beside the connect: a reply within milliseconds while the SYN goes unanswered is what lets a
+    // provisional "filtered" verdict come out long before the connect's deadline.
+    let connectStarted = ContinuousClock.now
+    connectPending = true
+    let echoAddress = resolved.addresses[0]
+    let echoTask = Task {
+      await self.echo(echoAddress, step: .destination, count: self.options.echoCount, interval: .milliseconds(200),
+                      timeout: self.options.timeout) { rtt in
+        await self.provisionalVerdictAfterEcho(rtt: rtt, connectStarted: connectStarted)
+      }
+    }
     let first = await connectOnce(resolved.addresses, target: target)
+    connectPending = false
     var results = [first]
     // Once the port answered, a few more probes measure loss and latency; a silent port is not asked again.
     if first.outcome.isAnswer || first.outcome == .refused {
       for _ in 1..<max(1, options.connectProbes) where !Task.isCancelled {
         results.append(await connectOnce(resolved.addresses, target: target))
       }
+      // The port answered: one echo reply is all ping can add. Without one, give it a fair chance (ten
+      // handshakes, at least 200 ms) rather than the full timeout before calling ICMP blocked.
+      let fastest = results.map(\.elapsedMicroseconds).min() ?? 0
+      let graceEnds = ContinuousClock.now + .microseconds(max(200_000, 10 * fastest))
+      while ContinuousClock.now < graceEnds, (liveEcho[echoAddress]?.replies ?? 0) == 0, !Task.isCancelled {
+        try? await Task.sleep(for: .milliseconds(5))
+      }
+      echoTask.cancel()
+      let echo = await echoTask.value
+      updateEvidence { $0.echo = echo }
+    } else {
+      let echo = await echoTask.value
+      updateEvidence { $0.echo = echo }
     }
     let answered = results.filter { $0.outcome.isAnswer }
     let port = target.internet.map { String($0.port) } ?? "?"
@@ -55,6 +80,23 @@ extension ChecklistRun {
     }
     let words = ProbeText.outcomeWords(first.outcome, kind: first.kind)
     return StepOutcome(status: .fail, summary: "\(target.transport.rawValue) port \(port): \(words)")
+  }
+
+  /// The host answered ping fast; if the SYN is still unanswered after several of its round trips, say
+  /// "filtered" now, marked provisional, and let the deadline firm it up.
+  func provisionalVerdictAfterEcho(rtt: Int64, connectStarted: ContinuousClock.Instant) async {
+    let patience = Duration.microseconds(max(250_000, 8 * rtt))
+    let wait = connectStarted + patience - .now
+    if wait > .zero { try? await Task.sleep(for: wait) }
+    guard connectPending, !Task.isCancelled else { return }
+    var evidence = state.evidence
+    evidence.echo = EchoEvidence(sent: 1, replies: 1, roundTripMicroseconds: [rtt])
+    let label = target?.internet?.description ?? "target"
+    let pendingAttempt = ProbeAttempt(address: nil, outcome: .timedOut, elapsedMicroseconds: microseconds(since: connectStarted))
+    evidence.connects.append(ProbeResult(kind: target?.transport == .udp ? .udp : .tcp, target: label, attempts: [pendingAttempt]))
+    var diagnosis = Decision.diagnose(evidence)
+    diagnosis.primary.couldNotTell.append("this verdict is provisional: the connect's deadline has not passed yet")
+    publishProvisional(diagnosis)
   }
 
   /// One probe of the application port; its result is evidence at once.

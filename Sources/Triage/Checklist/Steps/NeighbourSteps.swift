@@ -40,7 +40,19 @@ extension ChecklistRun {
       return StepOutcome(status: .warn, summary: "could not read the neighbour table")
     }
     updateEvidence { $0.gatewayNeighbour = Self.neighbourEvidence(check) }
-    return Self.neighbourOutcome(check)
+    var outcome = Self.neighbourOutcome(check)
+    // The gateway's echo is the path's baseline round trip: what "high latency" is measured against.
+    if check.isAnswered {
+      let echo = await echo(SocketAddress(gateway, port: 0), step: .defaultGateway, count: 2, interval: .milliseconds(50),
+                            timeout: .seconds(1))
+      if let baseline = echo.roundTripMicroseconds.min() {
+        updateEvidence { $0.baselineRoundTripMicroseconds = baseline }
+        outcome.summary += "; ping \(ProbeText.milliseconds(baseline))"
+      } else if echo.skippedReason == nil {
+        outcome.summary += "; no ping reply (ICMP may be filtered: ARP answered)"
+      }
+    }
+    return outcome
   }
 
   private func neighbourCheck(_ address: IPAddress, interfaceIndex: Int?, step: StepID) async -> NeighbourCheck? {
