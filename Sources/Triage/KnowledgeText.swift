@@ -31,6 +31,7 @@ public enum KnowledgeText {
   /// One fix on one line.
   public static func line(_ fix: RenderedFix) -> String {
     var text = fix.text
+    if fix.linux != nil || fix.windows != nil, text.hasSuffix(".") { text.removeLast() }
     if let linux = fix.linux { text += ": `\(linux)`" }
     if let windows = fix.windows { text += " (Windows: `\(windows)`)" }
     return text
