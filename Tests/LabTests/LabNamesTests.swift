@@ -1,8 +1,0 @@
-import Testing
-@testable import Lab
-
-@Suite struct LabNamesTests {
-  @Test func prefixIsFixed() {
-    #expect(LabNames.prefix == "ntlab-")
-  }
-}
