@@ -118,6 +118,11 @@ public enum Decision {
                          "\(address):\(port) answered only after SYN retransmits (\(slow.map(ProbeText.milliseconds).joined(separator: ", "))): its accept queue is full and it drops SYNs",
                          evidence: lines, couldNotTell: ["the server's own counters (ListenOverflows) unless the listener is on this machine"])
         }
+        if evidence.localListenOverflowRising == true, answered.count < attempts.count {
+          return finding(.listenQueueOverflow,
+                         "\(address):\(port) answers only some handshakes: its accept queue is full and the kernel drops SYNs (ListenOverflows rose)",
+                         evidence: lines + ["ListenOverflows rising on this host"])
+        }
         return finding(.reachable, evidence.transport == .udp ? "\(address):\(port) replied over UDP" : "\(address):\(port) completed the TCP handshake",
                        evidence: lines)
       }
@@ -229,7 +234,8 @@ public enum Decision {
         }
         let probes = evidence.connects.filter { $0.outcome != .cancelled }
         let lost = probes.filter { !$0.outcome.isAnswer }.count
-        if probes.count >= 2, lost > 0 {
+        // An overflowing queue explains its own lost handshakes.
+        if primary.id == .reachable, probes.count >= 2, lost > 0 {
           let percent = Double(lost) * 100 / Double(probes.count)
           findings.append(Finding(id: .packetLoss, severity: .secondary,
                                   summary: "\(lost) of \(probes.count) probes got no answer (\(ProbeText.decimal(percent, places: 1))% loss)",

@@ -25,9 +25,31 @@ extension ChecklistRun {
     guard let target else { return .skip("no target given: the local checks only") }
     if case let .unix(path) = target.target { return await unixDestination(path) }
 
+    // For a name (not this host's own), ask each configured server directly, beside getaddrinfo: it tells
+    // SERVFAIL from silence, a dead server from a slow one, and the hosts file from DNS.
+    let direct: Task<DNSProbeReport?, Never>? = target.isName && !target.isLoopback ? Task {
+      guard case let .name(text)? = target.internet?.host, let name = try? DNSName(text) else { return nil }
+      let timeout = min(self.options.timeout, .seconds(2))
+      return await DNSProbe.run(name, nameAsGiven: text,
+                                options: .init(timeout: timeout, skipSystemResolver: "asked by the destination step itself"))
+    } : nil
     let resolved = await resolvedTarget()
     if target.isName {
-      let dns = Self.dnsEvidence(resolved)
+      var dns = Self.dnsEvidence(resolved)
+      if let direct {
+        // A failed lookup waits for the servers' answers; a good one gives them a moment only.
+        let report = resolved.addresses.isEmpty ? await direct.value : await Self.value(of: direct, within: .milliseconds(300))
+        if let report {
+          Self.refine(&dns, with: report)
+          for query in report.queries {
+            detail(.destination, "DNS \(query.server) \(query.type): \(query.outcome.rawValue) in \(ProbeText.milliseconds(query.elapsedMicroseconds))"
+                   + (query.addresses.isEmpty ? "" : ": " + query.addresses.map(\.description).joined(separator: ", ")))
+          }
+          for finding in report.findings where finding.severity != .info {
+            detail(.destination, "DNS \(finding.id): \(SafeText.escape(finding.message))")
+          }
+        }
+      }
       updateEvidence { $0.dns = dns }
       if let resolution = resolved.resolution {
         detail(.destination, "DNS: " + ProbeText.resolution(resolution))
@@ -124,6 +146,43 @@ extension ChecklistRun {
     return result.outcome.isAnswer
       ? StepOutcome(status: .pass, summary: "the socket accepted in \(ProbeText.milliseconds(result.elapsedMicroseconds))")
       : StepOutcome(status: .fail, summary: "unix socket: \(ProbeText.outcomeWords(result.outcome, kind: .unix))")
+  }
+
+  /// The task's value, or nil (and the task cancelled) when it takes longer than `limit`.
+  static func value<T: Sendable>(of task: Task<T?, Never>, within limit: Duration) async -> T? {
+    let timer = Task {
+      try? await Task.sleep(for: limit)
+      task.cancel()
+    }
+    let value = await task.value
+    timer.cancel()
+    return value
+  }
+
+  /// What the direct queries add: which failure it was, dead or slow servers, a hosts file that disagrees.
+  static func refine(_ dns: inout DNSEvidence, with report: DNSProbeReport) {
+    let outcomes = report.queries.map(\.outcome)
+    if dns.outcome != .resolved {
+      if report.servers.isEmpty && report.hostsEntries.isEmpty {
+        dns.outcome = .noServers
+      } else if outcomes.contains(.nxdomain) {
+        dns.outcome = .nxdomain
+      } else if !outcomes.contains(.answer), outcomes.contains(where: { $0 == .servfail || $0 == .refused }) {
+        dns.outcome = .servfail
+      } else if outcomes.contains(.noData), !outcomes.contains(.answer) {
+        dns.outcome = .noAddress
+      } else if !outcomes.isEmpty, outcomes.allSatisfy({ $0 == .timedOut || $0 == .portClosed || $0 == .networkError }) {
+        dns.outcome = .timeout
+      }
+    }
+    if report.findings.contains(where: { $0.id == "dns-disagreement" && $0.sources.contains("hosts-file") }) {
+      dns.hostsFileDisagrees = true
+    }
+    let answered = report.queries.contains { $0.outcome.isResponse }
+    if answered {
+      let silent = report.queries.filter { !$0.outcome.isResponse && $0.outcome != .cancelled }.map { $0.server.description }
+      dns.slowServers = Array(Set(silent)).sorted()
+    }
   }
 
   static func dnsEvidence(_ resolved: ResolvedTarget) -> DNSEvidence {
