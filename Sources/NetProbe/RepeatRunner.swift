@@ -21,7 +21,16 @@ public struct RepeatRunner: Sendable {
   /// Runs until `count` counted probes are done or the task is cancelled; returns the counted results.
   /// A probe cut short by cancellation is neither reported nor counted.
   public func run(_ probe: @Sendable () async -> ProbeResult, onEvent: (Event) -> Void) async -> [ProbeResult] {
-    var counted: [ProbeResult] = []
+    await run({ _ in await probe() }, isCancelled: { $0.outcome == .cancelled }) { sequence, isWarmup, result in
+      onEvent(Event(sequence: sequence, isWarmup: isWarmup, result: result))
+    }
+  }
+
+  /// The same loop for any result type: `probe` gets the probe's number (from 1, warm-ups included); a result for
+  /// which `isCancelled` is true ends the loop without being reported or counted.
+  public func run<Result>(_ probe: (Int) async -> Result, isCancelled: (Result) -> Bool,
+                          onEvent: (_ sequence: Int, _ isWarmup: Bool, Result) -> Void) async -> [Result] {
+    var counted: [Result] = []
     var sequence = 0
     // Probes start `interval` apart, as ping sends; a probe slower than the interval delays only the next one.
     var nextStart = ContinuousClock.now
@@ -30,11 +39,11 @@ public struct RepeatRunner: Sendable {
         do { try await Task.sleep(until: nextStart) } catch { break }
       }
       nextStart = max(nextStart, .now) + interval
-      let result = await probe()
-      if Task.isCancelled || result.outcome == .cancelled { break }
+      let result = await probe(sequence + 1)
+      if Task.isCancelled || isCancelled(result) { break }
       sequence += 1
       let isWarmup = sequence <= warmup
-      onEvent(Event(sequence: sequence, isWarmup: isWarmup, result: result))
+      onEvent(sequence, isWarmup, result)
       if !isWarmup { counted.append(result) }
     }
     return counted
