@@ -26,6 +26,13 @@ let package = Package(
       pkgConfig: "ncursesw",
       providers: [.apt(["libncurses-dev"])]
     ),
+    // zlib, for the gzip of the data-collection bundle.
+    .systemLibrary(
+      name: "CZlib",
+      path: "Sources/CZlib",
+      pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"])]
+    ),
     .target(
       name: "NetProbe",
       dependencies: ["CNetProbe"]
@@ -38,7 +45,7 @@ let package = Package(
     // Resources/ (top level, linked into the target) is embedded in the binary: a lone copied binary works.
     .target(
       name: "Triage",
-      dependencies: ["NetProbe"],
+      dependencies: ["NetProbe", "CZlib"],
       resources: [
         .embedInCode("Resources/knowledge-base.json"),
         .embedInCode("Resources/error-catalogue.json"),
@@ -62,13 +69,19 @@ let package = Package(
       dependencies: ["NetProbe"],
       path: "Benchmarks/TCPProbeRate"
     ),
+    // Time to verdict per lab scenario against nc, ping and nping; RTT accuracy under delay (root).
+    .executableTarget(
+      name: "lab-verdict-bench",
+      dependencies: ["Lab", "NetProbe", "Triage"],
+      path: "Benchmarks/LabVerdict"
+    ),
     // Loopback servers the tests open; used by tests only.
     .target(name: "TestSupport", dependencies: ["NetProbe", "CNetProbe"], path: "Tests/TestSupport"),
     .testTarget(name: "NetProbeTests", dependencies: ["NetProbe", "TestSupport"]),
     .testTarget(name: "TriageTests", dependencies: ["Triage", "TestSupport"]),
     // Lab scenarios (root + namespaces); run alone with `swift test --filter LabTests`.
     .testTarget(name: "LabTests", dependencies: ["Lab", "NetProbe", "TestSupport"]),
-    .testTarget(name: "TriageTUITests", dependencies: ["TriageTUI"]),
+    .testTarget(name: "TriageTUITests", dependencies: ["TriageTUI", "TestSupport"]),
     .testTarget(name: "nettriageTests", dependencies: ["nettriage", "TestSupport"]),
   ]
 )

@@ -22,7 +22,8 @@ struct Nettriage: AsyncParsableCommand {
       Exit status: 0 when the target answered, 1 when it did not, 2 for bad input.
       """,
     version: NettriageVersion.current,
-    subcommands: [CheckCommand.self, Probe.self, Resolve.self, SubnetCommand.self, LabCommand.self, ExplainCommand.self]
+    subcommands: [CheckCommand.self, Probe.self, Resolve.self, SubnetCommand.self, LabCommand.self, ExplainCommand.self, TUICommand.self],
+    defaultSubcommand: TUICommand.self
   )
 
   /// Parses and runs; usage errors become one line on stderr and exit status 2 (ArgumentParser would use 64).

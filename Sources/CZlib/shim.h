@@ -1,0 +1,2 @@
+// zlib for gzip output of the data-collection bundle (deflate is not worth writing by hand).
+#include <zlib.h>
