@@ -32,7 +32,9 @@ public enum Decision {
         values["interface"] = route.interface
         values["gateway"] = route.gateway?.description
         values["source"] = route.source?.description
+        values["prefix"] = route.prefix
       }
+      if let server = evidence.dns?.server { values["dns_server"] = server }
     }
 
     // MARK: primary

@@ -73,9 +73,12 @@ public struct DNSEvidence: Codable, Sendable, Hashable {
   public var hostsFileDisagrees: Bool
   /// Name servers that timed out or were slow while another answered.
   public var slowServers: [String]
+  /// The name server a fix should ask (address only): the first silent one, else the first configured.
+  public var server: String?
 
   public init(outcome: Outcome, addresses: [IPAddress] = [], elapsedMicroseconds: Int64? = nil, hostsFileDisagrees: Bool = false,
-              slowServers: [String] = []) {
+              slowServers: [String] = [], server: String? = nil) {
+    self.server = server
     self.outcome = outcome
     self.addresses = addresses
     self.elapsedMicroseconds = elapsedMicroseconds
@@ -98,12 +101,15 @@ public struct RouteEvidence: Codable, Sendable, Hashable {
   public var source: IPAddress?
   /// The gateway lies inside a prefix of its interface (or the route is marked on-link).
   public var gatewayFitsSubnet: Bool?
+  /// Our address on the egress interface with its prefix length (`198.18.1.10/24`), as `nettriage subnet` takes it.
+  public var prefix: String?
 
   /// No gateway: the destination is on the local link.
   public var isOnLink: Bool { kind == .unicast && gateway == nil }
 
   public init(kind: Kind, interface: String? = nil, interfaceUp: Bool? = nil, carrier: Bool? = nil, gateway: IPAddress? = nil,
-              source: IPAddress? = nil, gatewayFitsSubnet: Bool? = nil) {
+              source: IPAddress? = nil, gatewayFitsSubnet: Bool? = nil, prefix: String? = nil) {
+    self.prefix = prefix
     self.kind = kind
     self.interface = interface
     self.interfaceUp = interfaceUp

@@ -163,14 +163,14 @@ public struct KnowledgeEntry: Codable, Sendable, Hashable {
   public func fixes(filledWith values: [String: String]) -> [RenderedFix] {
     fixes.map { fix in
       var unfilled: [String] = []
-      func fill(_ template: String) -> String {
-        FixPlaceholder.fill(template, values: values) { name in
+      func fill(_ template: String, quoting: ShellQuoting = .none) -> String {
+        FixPlaceholder.fill(template, values: values, quoting: quoting) { name in
           if !unfilled.contains(name) { unfilled.append(name) }
         }
       }
       let text = fill(fix.text)
-      let linux = fix.linux.map(fill)
-      let windows = fix.windows.map(fill)
+      let linux = fix.linux.map { fill($0, quoting: .posix) }
+      let windows = fix.windows.map { fill($0, quoting: .powerShell) }
       return RenderedFix(text: text, linux: linux, windows: windows, unfilled: unfilled)
     }
   }
@@ -292,7 +292,10 @@ enum FixPlaceholder {
   }
 
   /// The template with each placeholder replaced by its escaped value, or by `<name>` when there is none.
-  static func fill(_ template: String, values: [String: String], missing: (String) -> Void) -> String {
+  /// In a command, a value is quoted for that command's shell unless it is plain (a copied command must run
+  /// the value as one word, never as shell syntax).
+  static func fill(_ template: String, values: [String: String], quoting: ShellQuoting = .none,
+                   missing: (String) -> Void) -> String {
     var output = ""
     scan(template) { piece in
       switch piece {
@@ -300,7 +303,7 @@ enum FixPlaceholder {
         output += text
       case .placeholder(let name):
         if let value = values[name], !value.isEmpty {
-          output += SafeText.escape(value)
+          output += SafeText.escape(quoting.quote(value))
         } else {
           missing(name)
           output += "<\(name)>"

@@ -119,6 +119,25 @@ struct EndToEndTests {
     try tmux.quitAndExpectRestored()
   }
 
+  /// A typo in the field is told inline, in one line, and the field stays open to fix it; control bytes typed
+  /// into it never reach the terminal raw. In a namespace of its own, since the local checks run at once.
+  @Test(.enabled(if: TestNamespace.isAvailable, "needs root for a network namespace"))
+  func badInputInTheFieldIsToldInlineAndTheScreenStaysUsable() throws {
+    let namespace = try TestNamespace(tag: "tuibad")
+    let listener = try namespace.perform { try LoopbackTCPListener() }
+    let tmux = try TmuxScreen(arguments: [], prefix: [TestNamespace.ipPath, "netns", "exec", namespace.name])
+    _ = try tmux.waitFor("HOST:PORT, [IPv6]:PORT")
+    tmux.type("host:99999")
+    let told = try tmux.press("Enter", until: "out of range")
+    #expect(told.contains("Checklist"))
+    #expect(told.split(separator: "\n").filter { $0.contains("out of range") }.count == 1)
+    tmux.send(["C-u"])
+    tmux.type("127.0.0.1:\(listener.port)")
+    let checked = try tmux.press("Enter", until: "reachable")
+    #expect(!checked.contains("out of range"))
+    try tmux.quitAndExpectRestored()
+  }
+
   @Test func aLaterSessionMarksWhatChangedSinceTheLastRun() throws {
     let state = TemporaryDirectory()
     let port = try unusedPort(type: Int32(SOCK_STREAM.rawValue))

@@ -178,6 +178,8 @@ extension ChecklistRun {
     if report.findings.contains(where: { $0.id == "dns-disagreement" && $0.sources.contains("hosts-file") }) {
       dns.hostsFileDisagrees = true
     }
+    let silentServers = report.queries.filter { !$0.outcome.isResponse && $0.outcome != .cancelled }.map { $0.server.host }
+    dns.server = silentServers.first ?? report.servers.first?.host
     let answered = report.queries.contains { $0.outcome.isResponse }
     if answered {
       let silent = report.queries.filter { !$0.outcome.isResponse && $0.outcome != .cancelled }.map { $0.server.description }

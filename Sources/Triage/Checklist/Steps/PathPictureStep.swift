@@ -58,7 +58,18 @@ extension ChecklistRun {
     return RouteEvidence(kind: kind, interface: lookup.interface, interfaceUp: egress?.isUp,
                          carrier: egress.flatMap { $0.carrier ?? ($0.flags.contains("LOWER_UP") ? true : nil) },
                          gateway: lookup.gateway, source: lookup.preferredSource,
-                         gatewayFitsSubnet: lookup.gateway == nil ? nil : lookup.gatewayFit != .offSubnet)
+                         gatewayFitsSubnet: lookup.gateway == nil ? nil : lookup.gatewayFit != .offSubnet,
+                         prefix: egressPrefix(egress, source: lookup.preferredSource, family: lookup.destination.family))
+  }
+
+  /// Our address on the egress interface with its prefix: the route's preferred source, else the first usable
+  /// address of the destination's family.
+  static func egressPrefix(_ egress: NetworkInterface?, source: IPAddress?, family: AddressFamily) -> String? {
+    guard let addresses = egress?.addresses else { return nil }
+    let chosen = addresses.first { $0.address == source }
+      ?? addresses.first { $0.address.family == family && $0.isUsable }
+      ?? addresses.first { $0.address.family == family }
+    return chosen.map { "\($0.address)/\($0.prefixLength)" }
   }
 
   /// Without a target: the default gateways of both families and the gateway sanity findings.
