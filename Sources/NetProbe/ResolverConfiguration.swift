@@ -294,21 +294,7 @@ public struct HostsLookupOrder: Codable, Sendable, Hashable {
   }
 }
 
-/// The text of a small configuration file (read until EOF, at most 1 MiB). The corresponding C functions are
-/// `open(2)`, `read(2)` and `close(2)`.
+/// The text of a small configuration file (at most 1 MiB).
 private func readConfigurationFile(_ path: String) -> Result<String, Errno> {
-  let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-  guard descriptor >= 0 else { return .failure(.current) }
-  defer { close(descriptor) }
-  var content: [UInt8] = []
-  var buffer = [UInt8](repeating: 0, count: 16_384)
-  while content.count < 1 << 20 {
-    let count = buffer.withUnsafeMutableBytes { raw in syscallResult { Glibc.read(descriptor, raw.baseAddress, raw.count) } }
-    switch count {
-    case .success(0): return .success(String(decoding: content, as: UTF8.self))
-    case let .success(count): content += buffer[0..<count]
-    case let .failure(error): return .failure(error)
-    }
-  }
-  return .failure(Errno(EFBIG))
+  FileAccess.readText(path, limit: 1 << 20).mapError(\.errno)
 }

@@ -17,10 +17,20 @@ struct CheckCommand: AsyncParsableCommand {
         nettriage check 127.0.0.1:8080
         nettriage check https://intranet.example/ --json > report.json
         nettriage check localhost:5432 --report ticket.md
+        nettriage check 127.0.0.1:8080 --bundle ticket.tar.gz
+        nettriage check intranet.example:443 --bundle ticket.tar.gz --redact
         nettriage check 127.0.0.1:53 --udp
         nettriage check unix:/run/app.sock
 
-      Exit status: 0 reachable, 1 a diagnosed fault, 2 bad input, 3 the tool itself failed.
+      --bundle writes one archive for a ticket: README.txt, report.json, report.md, the packets (when captured) and a
+      snapshot of this machine read by nettriage itself: interfaces, routes, neighbours, resolv.conf, the hosts lines
+      of the target, the nsswitch hosts line, sysctls, listening sockets, kernel counters, version and privileges.
+      --redact replaces public addresses with documentation ones (each /24 becomes 203.0.113.0/24, 198.51.100.0/24,
+      ...; each /64 becomes 2001:db8:0:N::/64; host parts kept) and the target's and this machine's names with
+      host-N.example, in every file; private, loopback and link-local addresses stay. No map back is kept.
+
+      Exit status: 0 reachable, 1 a diagnosed fault, 2 bad input, 3 the tool itself failed (also: a report or
+      bundle that could not be written).
       """
   )
 
@@ -48,12 +58,19 @@ struct CheckCommand: AsyncParsableCommand {
   @Option(help: "Also write a Markdown report for a ticket to this file.")
   var report: String?
 
+  @Option(help: ArgumentHelp("Also write one archive for a ticket (tar.gz): reports, packets, a system snapshot.", valueName: "file"))
+  var bundle: String?
+
+  @Flag(help: "With --bundle: replace public addresses and host names with placeholders in every file of the archive.")
+  var redact = false
+
   func validate() throws {
     guard timeout > 0, timeout <= 600, timeout.isFinite else { throw ValidationError("--timeout must be more than 0 and at most 600 seconds") }
   }
 
   func run() async throws {
     let checkTarget = try parsedTarget()
+    try checkBundleArguments()
     let startedAt = Date()
     let run = ChecklistRun(target: checkTarget, options: CheckOptions(timeout: .microseconds(Int64(timeout * 1_000_000))))
     let output = Output(json: json)
@@ -95,7 +112,32 @@ struct CheckCommand: AsyncParsableCommand {
         throw ExitCode(3)
       }
     }
+    if let bundle {
+      var targetName: String?
+      if case let .name(name)? = checkTarget?.internet?.host { targetName = name }
+      let snapshot = await SystemSnapshot.gather(targetName: targetName, toolVersion: NettriageVersion.current)
+      let contents = BundleContents(report: document, snapshot: snapshot, pcap: nil,
+                                    pcapAbsentReason: noTrace ? "--no-trace was given." : "packet capture is not part of this build yet.",
+                                    createdAt: startedAt)
+      do {
+        let summary = try BundleWriter.write(contents, options: BundleOptions(redact: redact), to: bundle)
+        if !json && !quiet {
+          let redaction = summary.redacted ? ", redacted: \(summary.replacedAddresses) addresses and \(summary.replacedNames) names replaced" : ""
+          output.line("Bundle: \(bundle) (\(summary.files.count) files, \(summary.compressedBytes) bytes\(redaction))")
+        }
+      } catch {
+        printError("could not write the bundle to \(bundle): \(error)")
+        throw ExitCode(3)
+      }
+    }
     if diagnosis.id != .reachable { throw ExitCode(1) }
+  }
+
+  /// `--bundle` must name a file (not empty, not a directory); `--redact` only applies to it.
+  func checkBundleArguments() throws(UsageFailure) {
+    if redact && bundle == nil { throw UsageFailure(message: "--redact applies to the bundle: add --bundle FILE") }
+    guard let bundle else { return }
+    do { try BundleWriter.checkDestination(bundle) } catch { throw UsageFailure(message: error.message) }
   }
 
   func parsedTarget() throws(UsageFailure) -> CheckTarget? {

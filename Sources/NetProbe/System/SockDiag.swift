@@ -257,22 +257,8 @@ struct SockDiagBytes {
 /// the only place that calls libc.
 enum SocketProcFiles {
   /// The whole text of a /proc or /sys file (their size reads as 0, so read until EOF).
-  /// The corresponding C functions are `open(2)`, `read(2)`, `close(2)`.
   static func read(_ path: String) -> Result<String, SystemCallError> {
-    let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else { return .failure(SystemCallError(call: "open(\(path))", errno: .current)) }
-    defer { Glibc.close(descriptor) }
-    var content: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 16_384)
-    while true {
-      let count = buffer.withUnsafeMutableBytes { raw in syscallResult { Glibc.read(descriptor, raw.baseAddress, raw.count) } }
-      switch count {
-      case .success(0): return .success(String(decoding: content, as: UTF8.self))
-      case let .success(count): content += buffer[0..<count]
-      case let .failure(error): return .failure(SystemCallError(call: "read(\(path))", errno: error))
-      }
-      if content.count > 16 << 20 { return .failure(SystemCallError(call: "read(\(path))", errno: Errno(EFBIG))) }
-    }
+    FileAccess.readText(path, limit: 16 << 20)
   }
 
   /// The names in a directory, without `.` and `..`. The corresponding C functions are `opendir(3)`, `readdir(3)`.

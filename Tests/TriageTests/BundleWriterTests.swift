@@ -1,0 +1,195 @@
+import Foundation
+import NetProbe
+import TestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import Triage
+
+/// The bundle: its files, README, redaction across every file, the pcap rules, and the atomic write.
+@Suite struct BundleWriterTests {
+  /// A real check of a loopback listener and a real snapshot of this host.
+  static func contents(pcap: Data? = nil) async throws -> BundleContents {
+    let listener = try LoopbackTCPListener()
+    let text = "127.0.0.1:\(listener.port)"
+    let target = CheckTarget(text: text, target: try Target.parse(text), transport: .tcp)
+    let snapshot = await ChecklistRun(target: target).run()
+    let diagnosis = try #require(snapshot.diagnosis)
+    let knowledge = KnowledgeText.render(diagnosis)
+    let report = CheckReport(snapshot: snapshot, target: target, version: "test", startedAt: Date(), privileges: .current(),
+                             title: knowledge.title, fixes: knowledge.fixes)
+    return BundleContents(report: report, snapshot: SystemSnapshot.gatherNow(targetName: nil, toolVersion: "test"), pcap: pcap,
+                          pcapAbsentReason: pcap == nil ? "not captured in this test." : nil,
+                          createdAt: Date(timeIntervalSince1970: 1_700_000_000))
+  }
+
+  /// The same contents with names and public addresses that a redacted bundle must hide.
+  static func sensitiveContents(pcap: Data? = nil) async throws -> BundleContents {
+    var contents = try await contents(pcap: pcap)
+    contents.report.host = "ws-12.office.example.net"
+    contents.report.target?.given = "api.shop.example.net:443"
+    contents.report.target?.host = "api.shop.example.net"
+    contents.report.target?.numeric = false
+    contents.report.evidence.route = RouteEvidence(kind: .unicast, interface: "eth0", gateway: IPAddress("151.101.0.1"),
+                                                   source: IPAddress("151.101.0.23"))
+    contents.report.diagnosis.evidence.append("API.SHOP.EXAMPLE.NET resolved to 151.101.65.69 and 2a04:4e42:200::323 (DNS 8.8.8.8)")
+    contents.markdown = CheckText.markdown(contents.report)
+    contents.snapshot.resolv_conf = SnapshotPart(value: SystemSnapshot.ResolvConf(
+      path: "/etc/resolv.conf", text: "search office.example.net\nnameserver 8.8.8.8\nnameserver 2001:4860:4860::8888\n",
+      parsed: ResolverConfiguration.parse("search office.example.net\nnameserver 8.8.8.8\nnameserver 2001:4860:4860::8888\n")))
+    contents.snapshot.hosts = SnapshotPart(value: SystemSnapshot.hostsLines(
+      name: "api.shop.example.net", text: "151.101.65.69 api.shop.example.net shop-api\n", path: "/etc/hosts"))
+    contents.snapshot.host.value?.hostname = "ws-12.office.example.net"
+    return contents
+  }
+
+  static func text(_ file: BundleFile) -> String { String(decoding: file.bytes, as: UTF8.self) }
+
+  static let expectedNames = [
+    "README.txt", "report.json", "report.md", "snapshot.json", "snapshot/tool.txt", "snapshot/interfaces.txt", "snapshot/routes.txt",
+    "snapshot/neighbours.txt", "snapshot/resolv.conf.txt", "snapshot/hosts-lines.txt", "snapshot/nsswitch-hosts.txt",
+    "snapshot/sysctls.txt", "snapshot/listening-sockets.txt", "snapshot/kernel-counters.txt",
+  ]
+
+  @Test func filesAndReadme() async throws {
+    let (files, redactor) = BundleWriter.files(try await Self.contents())
+    #expect(redactor == nil)
+    #expect(files.map(\.name) == Self.expectedNames)
+    let readme = Self.text(files[0])
+    for file in files { #expect(readme.contains("  " + file.name + " "), "\(file.name) not in the README") }
+    #expect(readme.contains("Diagnosis: reachable"))
+    #expect(readme.contains("No packet capture: not captured in this test."))
+    #expect(!readme.contains("Redacted"))
+
+    let report = try JSONSerialization.jsonObject(with: Data(files[1].bytes)) as! [String: Any]
+    #expect(CheckReportTests.validator.validate(report) == [])
+    #expect((report["diagnosis"] as? [String: Any])?["id"] as? String == "reachable")
+    #expect(Self.text(files[2]).hasPrefix("# nettriage report"))
+    _ = try JSONDecoder().decode(SystemSnapshot.self, from: Data(files[3].bytes))
+  }
+
+  @Test func pcapIsIncludedAsItIs() async throws {
+    let pcap = Data([0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0] + [UInt8](repeating: 0, count: 16))
+    let (files, _) = BundleWriter.files(try await Self.contents(pcap: pcap))
+    let capture = try #require(files.first { $0.name == "capture.pcap" })
+    #expect(Data(capture.bytes) == pcap)
+    #expect(Self.text(files[0]).contains("capture.pcap"))
+    #expect(!Self.text(files[0]).contains("No packet capture"))
+  }
+
+  @Test func redactedBundleLeavesThePcapOutWithANote() async throws {
+    let pcap = Data([0xd4, 0xc3, 0xb2, 0xa1] + Array("151.101.65.69".utf8))
+    let (files, _) = BundleWriter.files(try await Self.sensitiveContents(pcap: pcap), options: BundleOptions(redact: true))
+    #expect(!files.contains { $0.name == "capture.pcap" })
+    let note = try #require(files.first { $0.name == "capture-omitted.txt" })
+    #expect(Self.text(note).contains("left out because the bundle is redacted"))
+    #expect(Self.text(files[0]).contains("capture-omitted.txt"))
+  }
+
+  @Test func aRewriterKeepsTheRedactedPcapWithTheSamePlaceholders() async throws {
+    let pcap = Data(IPAddress("151.101.65.69")!.bytes)
+    let options = BundleOptions(redact: true, pcapRewriter: { data, redactor in
+      guard let address = IPAddress(bytes: Array(data)) else { return nil }
+      return Data(redactor.replacement(for: address).bytes)
+    })
+    let (files, _) = BundleWriter.files(try await Self.sensitiveContents(pcap: pcap), options: options)
+    let capture = try #require(files.first { $0.name == "capture.pcap" })
+    let placeholder = try #require(IPAddress(bytes: capture.bytes))
+    #expect(RedactorTests.isPlaceholder(placeholder))
+    // The text files name the same placeholder for the same address.
+    let report = Self.text(try #require(files.first { $0.name == "report.json" }))
+    #expect(report.contains("\(placeholder) and 2001:db8:0:1::323"))
+  }
+
+  /// No public address and none of the names are left in any file, and the JSON still parses and validates.
+  @Test func redactionReachesEveryFile() async throws {
+    let contents = try await Self.sensitiveContents()
+    let (files, redactor) = BundleWriter.files(contents, options: BundleOptions(redact: true))
+    #expect(files.map(\.name) == Self.expectedNames)
+    let secrets = ["api.shop", "API.SHOP", "shop-api", "ws-12", "office.example", "151.101.", "2a04:4e42", "8.8.8.8", "2001:4860"]
+    for file in files {
+      let text = Self.text(file)
+      for secret in secrets { #expect(!text.contains(secret), "\(secret) left in \(file.name)") }
+      let leaked = RedactorTests.addresses(in: text).filter { !Redactor.isKept($0) && !RedactorTests.isPlaceholder($0) }
+      #expect(leaked.isEmpty, "\(file.name): \(leaked)")
+    }
+    let report = try JSONSerialization.jsonObject(with: Data(files[1].bytes)) as! [String: Any]
+    #expect(CheckReportTests.validator.validate(report) == [])
+    #expect((report["target"] as? [String: Any])?["host"] as? String == "host-1.example")
+    #expect(report["host"] as? String == "host-3.example")
+    _ = try JSONDecoder().decode(CheckReport.self, from: Data(files[1].bytes))
+    _ = try JSONDecoder().decode(SystemSnapshot.self, from: Data(files[3].bytes))
+    let readme = Self.text(files[0])
+    #expect(readme.contains("Redacted: \(redactor?.replacedAddresses ?? -1) addresses and \(redactor?.replacedNames ?? -1) names"))
+    #expect(readme.contains("The target's name is host-1.example"))
+    #expect(Self.text(files.first { $0.name == "snapshot/resolv.conf.txt" }!).contains("search domain-1.example"))
+    // Loopback stays.
+    #expect(Self.text(files[1]).contains("127.0.0.1"))
+  }
+
+  @Test func writtenArchiveExtractsWithTar() async throws {
+    let directory = TemporaryDirectory()
+    let path = directory.path + "/out.tar.gz"
+    let summary = try BundleWriter.write(try await Self.contents(), to: path)
+    #expect(summary.folder == "nettriage-bundle-20231114-221320")
+    #expect(summary.files == Self.expectedNames)
+    #expect(summary.compressedBytes == (try Data(contentsOf: URL(fileURLWithPath: path))).count)
+    let listing = try runCommand("/usr/bin/tar", ["-tzf", path]).stdout.split(separator: "\n").map(String.init)
+    var expected = [summary.folder + "/"]
+    for name in Self.expectedNames {
+      if name == "snapshot/tool.txt" { expected.append(summary.folder + "/snapshot/") }
+      expected.append(summary.folder + "/" + name)
+    }
+    #expect(listing == expected)
+    try runCommand("/usr/bin/tar", ["-xzf", path, "-C", directory.path])
+    let report = try Data(contentsOf: URL(fileURLWithPath: directory.path + "/" + summary.folder + "/report.json"))
+    #expect(CheckReportTests.validator.validate(try JSONSerialization.jsonObject(with: report)) == [])
+    // Only the archive and the extracted folder: no temporary file left beside it.
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == [summary.folder, "out.tar.gz"])
+  }
+
+  @Test func anExistingFileIsReplacedWhole() async throws {
+    let directory = TemporaryDirectory()
+    let path = directory.path + "/out.tar.gz"
+    try Data("old".utf8).write(to: URL(fileURLWithPath: path))
+    try BundleWriter.write(try await Self.contents(), to: path)
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+    #expect(bytes.prefix(2) == Data([0x1f, 0x8b]))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["out.tar.gz"])
+  }
+
+  @Test(arguments: ["/nonexistent-nettriage-dir/out.tar.gz", "/proc/self/out.tar.gz"])
+  func failedWriteLeavesNothing(path: String) async throws {
+    let contents = try await Self.contents()
+    let error = #expect(throws: BundleError.self) { try BundleWriter.write(contents, to: path) }
+    guard case let .write(systemError)? = error else {
+      Issue.record("expected a write error, got \(String(describing: error))")
+      return
+    }
+    #expect(systemError.call.hasPrefix("open("))
+    #expect(!FileManager.default.fileExists(atPath: path))
+  }
+
+  /// A failure after the temporary file exists (here the rename; a full disk is the CLI test's job) removes it.
+  @Test func renameFailureRemovesTheTemporaryFile() async throws {
+    let directory = TemporaryDirectory()
+    // The destination is a non-empty directory created after the check: rename(2) over it fails with EISDIR.
+    let destination = directory.path + "/taken"
+    try FileManager.default.createDirectory(atPath: destination + "/inside", withIntermediateDirectories: true)
+    let error = #expect(throws: SystemCallError.self) { try FileAccess.writeAtomically(Array("x".utf8), to: destination) }
+    #expect(error?.call.hasPrefix("rename(") == true)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["taken"])
+  }
+
+  @Test(arguments: [("", "needs a file name"), ("/tmp", "is a directory"), ("/tmp/", "is a directory"), ("some/dir/", "is a directory")])
+  func destinationsThatAreNotFiles(path: String, message: String) {
+    let error = #expect(throws: BundlePathError.self) { try BundleWriter.checkDestination(path) }
+    #expect(error?.message.contains(message) == true)
+  }
+
+  @Test func folderNameIsTheUTCTime() {
+    #expect(BundleWriter.defaultFolder(Date(timeIntervalSince1970: 0)) == "nettriage-bundle-19700101-000000")
+    #expect(BundleWriter.defaultFolder(Date(timeIntervalSince1970: 1_700_000_000)) == "nettriage-bundle-20231114-221320")
+  }
+}
