@@ -42,7 +42,8 @@ public struct ICMPFlow: Hashable, Sendable, Codable {
 }
 
 /// Catches the ICMP errors about one probe's flow while the probe runs, so a bare `EHOSTUNREACH` or a timeout gains
-/// the ICMP type, code and sender (TCP sockets never queue them for `MSG_ERRQUEUE`, and ignore time exceeded).
+/// the ICMP type, code and sender whether or not the probe's socket queued them for `MSG_ERRQUEUE` (TCP does so for
+/// some errors while connecting, not for every kind or kernel; traceroute reads the queue first).
 ///
 /// A raw ICMP (or ICMPv6) socket, so it needs CAP_NET_RAW: start it before the probe's connect, collect after it.
 /// The raw socket receives each ICMP message before the kernel hands the error to the probe's socket, so by the

@@ -75,8 +75,9 @@ public enum TCPConnectProbe {
       socket.close()
       return .finished(ProbeAttempt(address: address, outcome: .classify(error, icmp: nil), elapsedMicroseconds: 0, errno: error))
     }
-    // With CAP_NET_RAW a raw ICMP listener catches the error a router sends about this flow: TCP queues none
-    // for MSG_ERRQUEUE. Loopback answers with RST, never ICMP, so it is not worth a raw socket there.
+    // With CAP_NET_RAW a raw ICMP listener catches the error a router sends about this flow, whether or not TCP
+    // queues it for MSG_ERRQUEUE (it does for some errors in SYN_SENT on recent kernels, not for all). Loopback
+    // answers with RST, never ICMP, so it is not worth a raw socket there.
     let listener = options.icmpEvidence && !address.address.isLoopback
       ? try? ICMPErrorListener.start(for: ICMPFlow(.tcp, remote: address, local: options.source)) : nil
     let pending = PendingConnect(socket: socket, address: address, start: .now, timeout: options.timeout, icmpListener: listener)
