@@ -75,6 +75,12 @@ let package = Package(
       dependencies: ["Lab", "NetProbe", "Triage"],
       path: "Benchmarks/LabVerdict"
     ),
+    // The screen's speed through tmux and in process: `swift run -c release tui-frame-bench`.
+    .executableTarget(
+      name: "tui-frame-bench",
+      dependencies: ["NetProbe", "Triage", "TriageTUI"],
+      path: "Benchmarks/TUIFrames"
+    ),
     // Loopback servers the tests open; used by tests only.
     .target(name: "TestSupport", dependencies: ["NetProbe", "CNetProbe"], path: "Tests/TestSupport"),
     .testTarget(name: "NetProbeTests", dependencies: ["NetProbe", "TestSupport"]),

@@ -1,6 +1,9 @@
 import ArgumentParser
 import NetProbe
 import Triage
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct Probe: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -30,6 +33,12 @@ extension Probe {
           nettriage probe tcp localhost 22 -n 0           # until Ctrl-C, then the summary
           nettriage probe tcp https://localhost/ -w 1     # port 443, one warm-up probe
           nettriage probe tcp [::1]:8080 --json           # NDJSON: a line per probe, then a summary
+          nettriage probe tcp 127.0.0.1:8080 -n 1 --trace --pcap probe.pcap
+
+        --trace (needs CAP_NET_RAW) captures each probe's packets and prints the ladder after its result: SYN,
+        SYN retransmits with their times, SYN-ACK with the MSS and window offered, RST with its TTL, ICMP errors
+        with their sender. --pcap FILE writes the packets for tcpdump -r or Wireshark. Without the capability
+        the probe runs and one line says "trace skipped: needs CAP_NET_RAW".
 
         Exit status: 0 when the target answered, 1 when it did not, 2 for bad input.
         """
@@ -43,10 +52,18 @@ extension Probe {
 
     @OptionGroup var options: RepeatOptions
 
+    @OptionGroup var trace: PacketTraceOptions
+
     func run() async throws {
       let parsed = try parseInternetTarget(target, port: port)
       let source = try options.sourceAddress()
       let probeOptions = TCPConnectProbe.Options(timeout: options.timeoutDuration, source: source)
+      if trace.isEnabled {
+        try await runTraced(.tcp, target: parsed, options: options, trace: trace, source: source) { addresses, label, session in
+          await ProbeTracer.tcp(addresses, target: label, options: probeOptions, session: session)
+        }
+        return
+      }
       try await runRepeated(.tcp, target: parsed, options: options, source: source) { addresses, label in
         await TCPConnectProbe.probe(addresses, target: label, options: probeOptions)
       }
@@ -63,6 +80,10 @@ extension Probe {
         Examples:
           nettriage probe udp 127.0.0.1:7 --payload hello
           nettriage probe udp localhost 53 --payload hex:00010000 -n 10
+          nettriage probe udp 127.0.0.1:7 --payload hi -n 1 --trace --pcap udp.pcap
+
+        --trace and --pcap FILE (need CAP_NET_RAW) capture each probe's datagrams and the ICMP errors about
+        them, as for probe tcp.
 
         Exit status: 0 when a reply came, 1 when none did, 2 for bad input.
         """
@@ -79,10 +100,18 @@ extension Probe {
 
     @OptionGroup var options: RepeatOptions
 
+    @OptionGroup var trace: PacketTraceOptions
+
     func run() async throws {
       let parsed = try parseInternetTarget(target, port: port)
       let source = try options.sourceAddress()
       let probeOptions = UDPProbe.Options(timeout: options.timeoutDuration, source: source, payload: try payloadBytes())
+      if trace.isEnabled {
+        try await runTraced(.udp, target: parsed, options: options, trace: trace, source: source) { addresses, label, session in
+          await ProbeTracer.udp(addresses, target: label, options: probeOptions, session: session)
+        }
+        return
+      }
       try await runRepeated(.udp, target: parsed, options: options, source: source) { addresses, label in
         await UDPProbe.probe(addresses, target: label, options: probeOptions)
       }
@@ -157,6 +186,14 @@ func runRepeated(_ kind: ProbeKind, target: InternetTarget, options: RepeatOptio
                  probe: @escaping @Sendable ([SocketAddress], String) async -> ProbeResult) async throws {
   let output = Output(json: options.json)
   let label = target.description
+  let addresses = try await resolveAndAnnounce(kind, target: target, options: options, source: source, output: output)
+  let results = await runWithInterrupt(options.runner, output: output) { await probe(addresses, label) }
+  try finish(kind: kind, label: label, results: results, output: output)
+}
+
+/// Resolves the target and prints the resolution line (or object); a failed resolution prints why and exits 1.
+func resolveAndAnnounce(_ kind: ProbeKind, target: InternetTarget, options: RepeatOptions, source: SocketAddress?,
+                        output: Output) async throws -> [SocketAddress] {
   let resolution: Resolution
   do {
     resolution = try await Resolver.resolve(target.host, family: options.family ?? source?.family)
@@ -168,14 +205,12 @@ func runRepeated(_ kind: ProbeKind, target: InternetTarget, options: RepeatOptio
     }
     throw ExitCode(1)
   }
-  let addresses = target.socketAddresses(resolution.addresses)
   if options.json {
     output.object(type: "resolution", resolution)
   } else {
-    output.line("\(kind.rawValue) probe of \(SafeText.escape(label)): \(ProbeText.resolution(resolution))")
+    output.line("\(kind.rawValue) probe of \(SafeText.escape(target.description)): \(ProbeText.resolution(resolution))")
   }
-  let results = await runWithInterrupt(options.runner, output: output) { await probe(addresses, label) }
-  try finish(kind: kind, label: label, results: results, output: output)
+  return target.socketAddresses(resolution.addresses)
 }
 
 /// Prints the summary and leaves with 0 when anything answered, 1 otherwise.
@@ -205,4 +240,168 @@ struct ProbeEvent: Encodable {
   let outcome: ProbeOutcome
   let elapsedMicroseconds: Int64
   let attempts: [ProbeAttempt]
+  /// With --trace: each attempt's packets and what they show, in the order of `attempts`.
+  var traces: [AttemptTrace]? = nil
+}
+
+/// One attempt's capture in a probe's NDJSON object.
+struct AttemptTrace: Encodable {
+  let capture: CapturedPackets
+  let evidence: FlowEvidence
+}
+
+// MARK: --trace and --pcap
+
+/// The repeat loop with a capture around every attempt: each probe's line, then (with --trace) its ladder; at the
+/// end, with --pcap, every captured packet in one file. Without CAP_NET_RAW one line says so and the probes run as
+/// usual.
+///
+/// Each probe's ladder prints right after its result, rather than only the last one's: every probe is a connection
+/// of its own, and in a loop the probe worth seeing (the one that timed out) is rarely the last.
+func runTraced(_ kind: ProbeKind, target: InternetTarget, options: RepeatOptions, trace: PacketTraceOptions, source: SocketAddress?,
+               probe: @escaping @Sendable ([SocketAddress], String, CaptureSession) async -> TracedProbeResult) async throws {
+  let output = Output(json: options.json)
+  let label = target.description
+  let addresses = try await resolveAndAnnounce(kind, target: target, options: options, source: source, output: output)
+  let unavailable = PacketCapture.unavailability()
+  if let unavailable {
+    if output.json {
+      output.object(type: "trace-skipped", CaptureSkipped(reason: unavailable.reason, pcap: trace.pcap))
+    } else {
+      output.line("trace skipped: \(unavailable.reason)\(trace.pcap == nil ? "" : " (no pcap written)")")
+    }
+  }
+  let capturing = unavailable == nil
+  let pathLengths = PathHints(addresses)
+  let width = min(100, terminalColumns())
+  let collector = PcapCollector()
+  let session = CaptureSession()
+  let task = Task {
+    await options.runner.run({ _ in TracedBox(await probe(addresses, label, session)) }, isCancelled: { $0.result.outcome == .cancelled }) {
+      sequence, isWarmup, box in
+      let result = box.result
+      let traces = box.takeTraces()  // printed now and not kept: a long loop's memory stays flat
+      if capturing && trace.pcap != nil { collector.add(traces) }
+      if output.json {
+        let attemptTraces = capturing && trace.trace
+          ? traces.map { AttemptTrace(capture: $0, evidence: FlowEvidence($0, pathLength: pathLengths[$0.flow.remote.address])) }
+          : nil
+        output.object(type: "probe", ProbeEvent(
+          sequence: sequence, warmup: isWarmup, kind: result.kind, target: result.target, outcome: result.outcome,
+          elapsedMicroseconds: result.elapsedMicroseconds, attempts: result.attempts, traces: attemptTraces))
+      } else {
+        output.line(ProbeText.line(sequence: sequence, isWarmup: isWarmup, result: result))
+        if capturing && trace.trace {
+          for capture in traces {
+            for line in LadderText.render(capture, width: width - 2, pathLength: pathLengths[capture.flow.remote.address]) {
+              output.line("  " + line)
+            }
+          }
+        }
+      }
+    }
+  }
+  let results = await withInterrupt(cancelling: task)
+  if capturing, let path = trace.pcap {
+    let packets = collector.packets
+    do {
+      try PcapWriter().write(packets.kept, toFile: path)
+    } catch {
+      printError("could not write the pcap to \(path): \(error)")
+      throw ExitCode(3)
+    }
+    if output.json {
+      output.object(type: "pcap", PcapWritten(path: path, packets: packets.kept.count, notKept: packets.dropped))
+    } else {
+      let note = packets.dropped > 0 ? " (\(packets.dropped) more not kept: the file's limit)" : ""
+      output.line("pcap: \(packets.kept.count) packet\(packets.kept.count == 1 ? "" : "s") written to \(SafeText.escape(path))\(note)")
+    }
+  }
+  try finish(kind: kind, label: label, results: results.map(\.result), output: output)
+}
+
+/// The NDJSON object printed when capture cannot run.
+struct CaptureSkipped: Encodable {
+  let reason: String
+  let pcap: String?
+}
+
+/// The NDJSON object printed once the pcap is written.
+struct PcapWritten: Encodable {
+  let path: String
+  let packets: Int
+  let notKept: Int
+}
+
+/// How far each address is, from the routing table: 1 hop on-link or local, at least 2 through a gateway. Judges
+/// an RST's TTL (one from 0 routers away while the destination is routed came from a device in the path).
+struct PathHints: Sendable {
+  private var lengths: [IPAddress: Int] = [:]
+
+  init(_ addresses: [SocketAddress]) {
+    for address in addresses where lengths[address.address] == nil {
+      guard let lookup = try? Routes.lookup(address.address), lookup.status == .found else { continue }
+      lengths[address.address] = lookup.gateway == nil ? 1 : 2
+    }
+  }
+
+  subscript(address: IPAddress) -> Int? { lengths[address] }
+}
+
+/// One traced probe in the repeat loop; its captures are handed over once and then let go, so the loop's list of
+/// results does not hold every packet.
+final class TracedBox: @unchecked Sendable {
+  let result: ProbeResult
+  private var traces: [CapturedPackets]
+
+  init(_ traced: TracedProbeResult) {
+    result = traced.result
+    traces = traced.traces
+  }
+
+  /// The captures; empty on a second call. Called only from the loop's event handler.
+  func takeTraces() -> [CapturedPackets] {
+    defer { traces = [] }
+    return traces
+  }
+}
+
+/// Every packet of a loop for --pcap, bounded: the first 100,000 packets or 64 MiB are kept (as pcap records, without
+/// their decoded view), the rest counted.
+final class PcapCollector: @unchecked Sendable {
+  static let limit = CaptureLimit(packets: 100_000, bytes: 64 << 20)
+  private var lock = pthread_mutex_t()
+  private var kept: [PcapRecord] = []
+  private var bytes = 0
+  private var dropped = 0
+
+  init() { pthread_mutex_init(&lock, nil) }
+  deinit { pthread_mutex_destroy(&lock) }
+
+  func add(_ captures: [CapturedPackets]) {
+    pthread_mutex_lock(&lock)
+    defer { pthread_mutex_unlock(&lock) }
+    for packet in captures.flatMap(\.packets) {
+      guard kept.count < Self.limit.packets, bytes + packet.bytes.count <= Self.limit.bytes else {
+        dropped += 1
+        continue
+      }
+      kept.append(packet.pcapRecord)
+      bytes += packet.bytes.count
+    }
+    dropped += captures.reduce(0) { $0 + $1.droppedByLimit }
+  }
+
+  var packets: (kept: [PcapRecord], dropped: Int) {
+    pthread_mutex_lock(&lock)
+    defer { pthread_mutex_unlock(&lock) }
+    return (kept, dropped)
+  }
+}
+
+/// The terminal's width (80 when stdout is not a terminal). The corresponding C call is `ioctl(2)` with `TIOCGWINSZ`.
+func terminalColumns() -> Int {
+  var size = winsize()
+  if isatty(STDOUT_FILENO) == 1, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+  return 80
 }

@@ -1,5 +1,8 @@
 import ArgumentParser
 import NetProbe
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Options every repeatable probe shares: how many, how often, how long to wait, from where, which family.
 struct RepeatOptions: ParsableArguments {
@@ -47,5 +50,30 @@ struct RepeatOptions: ParsableArguments {
     if let address = IPAddress(source) { return SocketAddress(address, port: 0) }
     if let address = SocketAddress(parsing: source) { return address }
     throw UsageFailure(message: "--source \"\(source)\" is not a local address: give ADDR, ADDR:PORT or [IPv6]:PORT, e.g. --source 127.0.0.1")
+  }
+}
+
+/// `--trace` and `--pcap` of the TCP and UDP probes: a capture around every attempt (needs CAP_NET_RAW).
+struct PacketTraceOptions: ParsableArguments {
+  @Flag(help: "Capture each probe's packets (needs CAP_NET_RAW) and print its ladder after its result.")
+  var trace = false
+
+  @Option(help: ArgumentHelp("Write every captured packet to FILE in pcap format (needs CAP_NET_RAW).", valueName: "FILE"))
+  var pcap: String?
+
+  /// Whether anything is to be captured.
+  var isEnabled: Bool { trace || pcap != nil }
+
+  func validate() throws {
+    guard let pcap else { return }
+    guard !pcap.isEmpty else { throw ValidationError("--pcap needs a file name, e.g. --pcap probe.pcap") }
+    var status = stat()
+    if stat(pcap, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+      throw ValidationError("--pcap \(pcap) is a directory: give a file name, e.g. --pcap \(pcap)/probe.pcap")
+    }
+    let directory = pcap.contains("/") ? String(pcap[..<pcap.lastIndex(of: "/")!]) : "."
+    guard access(directory.isEmpty ? "/" : directory, W_OK) == 0 else {
+      throw ValidationError("--pcap: cannot write in \(directory.isEmpty ? "/" : directory) (missing, or no permission)")
+    }
   }
 }

@@ -1,0 +1,209 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why a capture could not start.
+public struct CaptureUnavailable: Error, Codable, Sendable, Hashable, CustomStringConvertible {
+  /// One line: "needs CAP_NET_RAW", or the call that failed.
+  public var reason: String
+  public var errno: Errno?
+
+  public init(reason: String, errno: Errno? = nil) {
+    self.reason = reason
+    self.errno = errno
+  }
+
+  public var description: String { reason }
+
+  /// The error a packet socket gives without the capability.
+  public static let needsCapability = CaptureUnavailable(reason: "needs CAP_NET_RAW", errno: .notPermitted)
+}
+
+/// Where a capture listens.
+public enum CaptureInterface: Sendable, Hashable {
+  /// The interface the kernel routes the flow's remote address through (lo for this host's own addresses); all
+  /// interfaces when the route lookup fails.
+  case automatic
+  /// Every interface.
+  case all
+  /// One interface by name.
+  case named(String)
+}
+
+/// A packet capture of one probe's flow: an `AF_PACKET` socket with a BPF filter compiled for the flow, started before
+/// the probe's first packet and stopped after its verdict. Needs CAP_NET_RAW.
+///
+/// ```
+/// let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: server))
+/// let attempt = TCPConnectProbe.connect(to: server, options: options)
+/// let packets = capture.stop().restricted(toLocal: attempt.local!)
+/// ```
+///
+/// Frames wait in the socket's kernel buffer until `drain()` or `stop()` reads them, so a capture costs no thread.
+/// What it keeps is bounded by `limit`; the loopback device's second copy of each packet is left out.
+public final class PacketCapture: @unchecked Sendable {
+  public let flow: CaptureFlow
+  public let limit: CaptureLimit
+  /// The interface listened on; nil for all.
+  public let interfaceIndex: Int32?
+  public let interfaceName: String?
+  private let socket: PacketSocket
+  private let session: CaptureSession?
+  /// Whether the socket went back to the session (so it is not closed here).
+  private var socketReturned = false
+  private let startNanoseconds: Int64
+  private var lock = pthread_mutex_t()
+  private var buffer: PacketBuffer
+  private var kernelDrops = 0
+  private var stopped: CapturedPackets?
+
+  /// The default snap length: whole packets (a probe's packets are small; this only bounds a stray jumbo frame).
+  public static let defaultSnapLength = 65_535
+
+  private init(flow: CaptureFlow, limit: CaptureLimit, interfaceIndex: Int32?, socket: PacketSocket, session: CaptureSession?) {
+    self.session = session
+    self.flow = flow
+    self.limit = limit
+    self.interfaceIndex = interfaceIndex
+    self.interfaceName = interfaceIndex.flatMap(PacketSocket.interfaceName(index:))
+    self.socket = socket
+    self.buffer = PacketBuffer(limit: limit)
+    self.startNanoseconds = PacketSocket.now()
+    pthread_mutex_init(&lock, nil)
+  }
+
+  deinit {
+    if !socketReturned { socket.close() }
+    pthread_mutex_destroy(&lock)
+  }
+
+  /// Opens the socket, attaches the flow's filter and starts listening. Throws `CaptureUnavailable.needsCapability`
+  /// without CAP_NET_RAW. With a `session`, reuses a socket an earlier capture left there (and leaves this one
+  /// there at `stop()`): a loop of captures then costs no socket close each.
+  public static func start(flow: CaptureFlow, interface: CaptureInterface = .automatic, limit: CaptureLimit = .perProbe,
+                           snapLength: Int = defaultSnapLength, session: CaptureSession? = nil) throws(CaptureUnavailable)
+    -> PacketCapture {
+    let index: Int32?
+    switch interface {
+    case .all:
+      index = nil
+    case let .named(name):
+      guard let found = PacketSocket.interfaceIndex(named: name) else {
+        throw CaptureUnavailable(reason: "no interface named \(name)", errno: Errno(ENODEV))
+      }
+      index = found
+    case .automatic:
+      let lookup = { (address: IPAddress) -> Int32? in
+        (try? Routes.lookup(address)).flatMap { $0.status == .found ? $0.interfaceIndex.map(Int32.init) : nil }
+      }
+      index = session.map { $0.interfaceIndex(for: flow.remote.address, lookup: lookup) } ?? lookup(flow.remote.address)
+    }
+    let program = FlowFilter.program(for: flow, snapLength: UInt32(snapLength))
+    if let reused = session?.take(interfaceIndex: index ?? 0, snapLength: snapLength) {
+      // A loop probing one endpoint gets the same program each time: no attach (and no BPF JIT) then. Whatever
+      // queued while the socket was idle came before this capture started: it is not this capture's.
+      if reused.program == program || { if case .success = reused.attach(program) { return true } else { return false } }() {
+        reused.discardQueued()
+        return PacketCapture(flow: flow, limit: limit, interfaceIndex: index, socket: reused, session: session)
+      }
+      reused.close()
+    }
+    let socket: PacketSocket
+    do {
+      socket = try PacketSocket(snapLength: snapLength)
+    } catch {
+      if error.errno == .notPermitted || error.errno == .permissionDenied { throw .needsCapability }
+      throw CaptureUnavailable(reason: "\(error)", errno: error.errno)
+    }
+    // The socket listens to no protocol until bind, so no frame can queue before the filter is in place: a new
+    // socket needs no "reject-all filter, drain, real filter" dance (a reused one is drained at start instead).
+    if case let .failure(error) = socket.attach(program) {
+      socket.close()
+      throw CaptureUnavailable(reason: "setsockopt(SO_ATTACH_FILTER): \(error)", errno: error)
+    }
+    if case let .failure(error) = socket.bind(interfaceIndex: index ?? 0) {
+      socket.close()
+      if error == .notPermitted || error == .permissionDenied { throw .needsCapability }
+      throw CaptureUnavailable(reason: "bind(AF_PACKET): \(error)", errno: error)
+    }
+    return PacketCapture(flow: flow, limit: limit, interfaceIndex: index, socket: socket, session: session)
+  }
+
+  /// Whether a capture can start here: opens and closes a packet socket. Nil when it can, else why not.
+  public static func unavailability() -> CaptureUnavailable? {
+    do {
+      let socket = try PacketSocket(snapLength: 64)
+      socket.close()
+      return nil
+    } catch {
+      if error.errno == .notPermitted || error.errno == .permissionDenied { return .needsCapability }
+      return CaptureUnavailable(reason: "\(error)", errno: error.errno)
+    }
+  }
+
+  /// Reads every frame queued so far into the bounded buffer. Call it now and then during a long probe so the
+  /// kernel's buffer does not overflow; `stop()` calls it too.
+  public func drain() {
+    pthread_mutex_lock(&lock)
+    defer { pthread_mutex_unlock(&lock) }
+    guard stopped == nil else { return }
+    drainLocked()
+  }
+
+  private func drainLocked() {
+    while let frame = socket.receive() {
+      // The loopback device hands each packet over twice, sent then received: keep the sent copy, which is queued
+      // before the receiving socket sees the packet (so it is there by the time the probe has its verdict).
+      if frame.hardwareType == PacketSocket.loopbackHardwareType, frame.packetType != .outgoing { continue }
+      let bytes = Self.cookedHeader(for: frame) + frame.bytes
+      let decoded = PacketDecoder.decode(bytes, linkType: .linuxSLL)
+      guard let direction = flow.direction(of: decoded) else { continue }  // another flow, or an error about another flow
+      buffer.append(CapturedPacket(timestampNanoseconds: frame.timestampNanoseconds, direction: direction,
+                                   interfaceIndex: frame.interfaceIndex, linkType: .linuxSLL,
+                                   originalLength: frame.originalLength + LinkType.linuxSLL.headerLength, bytes: bytes,
+                                   decoded: decoded))
+    }
+    kernelDrops += socket.droppedSinceLastCall()
+  }
+
+  /// Stops the capture and returns what it kept. Frames still in flight may arrive during `settle` (a sent frame
+  /// is queued as it leaves, but a reply on a busy interface may trail the probe's verdict by a moment).
+  /// Calling it again returns the same packets.
+  public func stop(settle: Duration = .zero) -> CapturedPackets {
+    pthread_mutex_lock(&lock)
+    defer { pthread_mutex_unlock(&lock) }
+    if let stopped { return stopped }
+    drainLocked()
+    if settle > .zero {
+      let deadline = ContinuousClock.now + settle
+      while socket.waitReadable(until: deadline) { drainLocked() }
+    }
+    // Back to the session with its filter in place (the next capture discards what queues meanwhile); without a
+    // session, closed.
+    if let session {
+      session.give(socket, interfaceIndex: interfaceIndex ?? 0)
+      socketReturned = true
+    } else {
+      socket.close()
+    }
+    let packets = buffer.packets.sorted { $0.timestampNanoseconds < $1.timestampNanoseconds }
+    let result = CapturedPackets(flow: flow, interface: interfaceName, interfaceIndex: interfaceIndex, startNanoseconds: startNanoseconds,
+                                 stopNanoseconds: PacketSocket.now(), packets: packets, droppedByLimit: buffer.dropped,
+                                 droppedByKernel: kernelDrops, limit: limit)
+    stopped = result
+    return result
+  }
+
+  /// The 16-byte Linux cooked (SLL) header pcap and the decoder expect in front of a `SOCK_DGRAM` frame.
+  static func cookedHeader(for frame: PacketSocket.Frame) -> [UInt8] {
+    var header = [UInt8](repeating: 0, count: 16)
+    let type = frame.packetType.rawValue
+    header[0] = UInt8(type >> 8); header[1] = UInt8(type & 0xff)
+    header[2] = UInt8(frame.hardwareType >> 8); header[3] = UInt8(frame.hardwareType & 0xff)
+    let address = frame.hardwareAddress.prefix(8)
+    header[5] = UInt8(address.count)
+    for (offset, byte) in address.enumerated() { header[6 + offset] = byte }
+    header[14] = UInt8(frame.etherType >> 8); header[15] = UInt8(frame.etherType & 0xff)
+    return header
+  }
+}

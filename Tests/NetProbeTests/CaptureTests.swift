@@ -1,0 +1,182 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import NetProbe
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Packet capture on the real kernel: an AF_PACKET socket with the flow's BPF filter around a real probe.
+/// Root only (CAP_NET_RAW); loopback for the handshake cases, the ICMP lab's namespaces for a routed path.
+@Suite(.serialized, .enabled(if: geteuid() == 0, "needs root (CAP_NET_RAW) for AF_PACKET sockets"))
+struct CaptureTests {
+  static let options = TCPConnectProbe.Options(timeout: .seconds(2), icmpEvidence: false)
+
+  /// The TCP segments of a capture as (direction, flags) pairs.
+  static func segments(_ capture: CapturedPackets) -> [String] {
+    capture.packets.compactMap { packet in
+      packet.decoded.tcp.map { "\(packet.direction == .toServer ? ">" : "<") \($0.flags.label)" }
+    }
+  }
+
+  @Test(arguments: [IPAddress.v4(127, 0, 0, 1), IPAddress("::1")!])
+  func loopbackHandshakeInOrder(address: IPAddress) throws {
+    let listener = try LoopbackTCPListener(address: address)
+    let before = PacketSocket.now()
+    let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: listener.socketAddress))
+    #expect(capture.interfaceName == "lo")
+    let attempt = TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options)
+    #expect(attempt.outcome == .connected)
+    let local = try #require(attempt.local)
+    let packets = capture.stop().restricted(toLocal: local)
+    let after = PacketSocket.now()
+    // SYN, SYN-ACK, ACK in that order, each once (the loopback device's second copy is left out); our FIN may follow.
+    #expect(Array(Self.segments(packets).prefix(3)) == ["> SYN", "< SYN-ACK", "> ACK"], "\(Self.segments(packets))")
+    #expect(Self.segments(packets).filter { $0 == "> SYN" }.count == 1)
+    let times = packets.packets.map(\.timestampNanoseconds)
+    #expect(times == times.sorted())
+    #expect(times.allSatisfy { $0 >= before - 1_000_000 && $0 <= after }, "kernel timestamps inside the capture: \(before) \(times) \(after)")
+    #expect(times.count >= 3 && times[2] - times[0] < 1_000_000_000, "a loopback handshake takes well under a second")
+    let synAck = try #require(packets.packets.first { $0.decoded.tcp?.flags == [.syn, .ack] })
+    #expect(synAck.decoded.tcp?.options.maximumSegmentSize != nil && synAck.decoded.ip?.ttl == 64)
+    #expect(packets.packets.allSatisfy { $0.linkType == .linuxSLL && $0.decoded.link?.hardwareType == 772 })
+    let evidence = FlowEvidence(packets)
+    #expect(evidence.handshakeCompleted && evidence.synRetransmits == 0 && evidence.synAck?.ttl == 64 && evidence.reset == nil)
+  }
+
+  @Test func closedPortShowsSYNAndRST() throws {
+    let closed = try ClosedPort()
+    let server = SocketAddress(.v4(127, 0, 0, 1), port: closed.port)
+    let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: server))
+    let attempt = TCPConnectProbe.connect(to: server, options: Self.options)
+    #expect(attempt.outcome == .refused)
+    let packets = capture.stop().restricted(toLocal: try #require(attempt.local))
+    #expect(Self.segments(packets) == ["> SYN", "< RST-ACK"])
+    let evidence = FlowEvidence(packets, pathLength: 1)
+    #expect(evidence.reset?.ttl == 64 && evidence.resetJudgement?.fromDeviceInPath == false && evidence.synAck == nil)
+  }
+
+  @Test func udpEchoAndPortUnreachable() throws {
+    let echo = try LoopbackUDPEcho()
+    let capture = try PacketCapture.start(flow: CaptureFlow(.udp, remote: echo.socketAddress))
+    let reply = UDPProbe.exchange(with: echo.socketAddress, options: UDPProbe.Options(timeout: .seconds(2), payload: Array("hi".utf8)))
+    #expect(reply.outcome == .reply)
+    let exchanged = capture.stop()
+    #expect(exchanged.packets.map(\.direction) == [.toServer, .toClient])
+    #expect(exchanged.packets.allSatisfy { $0.decoded.udp?.payloadLength == 2 })
+
+    let closedPort = try unusedPort(type: Int32(SOCK_DGRAM.rawValue))
+    let server = SocketAddress(.v4(127, 0, 0, 1), port: closedPort)
+    let refusal = try PacketCapture.start(flow: CaptureFlow(.udp, remote: server))
+    let refused = UDPProbe.exchange(with: server, options: UDPProbe.Options(timeout: .seconds(2), payload: [1]))
+    #expect(refused.outcome == .refused)
+    let packets = refusal.stop()
+    #expect(packets.packets.count == 2, "\(packets.packets.map(\.decoded))")
+    let icmp = try #require(packets.packets.last)
+    #expect(icmp.direction == .toClient && icmp.decoded.icmp?.type == 3 && icmp.decoded.icmp?.code == 3)
+    #expect(icmp.decoded.icmp?.quoted?.destinationPort == closedPort)
+    #expect(FlowEvidence(packets).icmpErrors.first?.report.isPortUnreachable == true)
+  }
+
+  @Test func otherFlowsAreLeftOut() throws {
+    let watched = try LoopbackTCPListener(), other = try LoopbackTCPListener()
+    let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: watched.socketAddress))
+    for _ in 0..<3 { _ = TCPConnectProbe.connect(to: other.socketAddress, options: Self.options) }
+    let attempt = TCPConnectProbe.connect(to: watched.socketAddress, options: Self.options)
+    let packets = capture.stop()
+    #expect(!packets.packets.isEmpty)
+    #expect(packets.packets.allSatisfy { $0.decoded.tcp?.sourcePort == watched.port || $0.decoded.tcp?.destinationPort == watched.port })
+    #expect(packets.restricted(toLocal: try #require(attempt.local)).packets.count == packets.packets.count)
+  }
+
+  @Test func theLimitBoundsWhatIsKept() throws {
+    let listener = try LoopbackTCPListener()
+    let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: listener.socketAddress),
+                                          limit: CaptureLimit(packets: 2, bytes: 1 << 20))
+    for _ in 0..<5 { _ = TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options) }
+    let packets = capture.stop()
+    #expect(packets.packets.count == 2 && packets.droppedByLimit >= 13, "5 handshakes: 15 packets or more")
+    #expect(Self.segments(packets) == ["> SYN", "< SYN-ACK"], "the first packets are the ones kept")
+    #expect(capture.stop() == packets, "stop again: the same result")
+  }
+
+  @Test func interfaceChoices() throws {
+    let flow = CaptureFlow(.tcp, remote: SocketAddress(.v4(127, 0, 0, 1), port: 9))
+    #expect(try PacketCapture.start(flow: flow, interface: .all).interfaceIndex == nil)
+    #expect(try PacketCapture.start(flow: flow, interface: .named("lo")).interfaceName == "lo")
+    #expect(throws: CaptureUnavailable.self) { try PacketCapture.start(flow: flow, interface: .named("nttest-none0")) }
+    #expect(PacketCapture.unavailability() == nil)
+    #expect(KernelTimestamps.areOn, "the kernel stamps frames as they pass, not when they are read")
+  }
+
+  /// Listening on all interfaces sees each loopback packet once too.
+  @Test func allInterfacesKeepOneCopyOfLoopbackPackets() throws {
+    let listener = try LoopbackTCPListener()
+    let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: listener.socketAddress), interface: .all)
+    let attempt = TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options)
+    let packets = capture.stop().restricted(toLocal: try #require(attempt.local))
+    #expect(Array(Self.segments(packets).prefix(3)) == ["> SYN", "< SYN-ACK", "> ACK"])
+  }
+
+  /// A session reuses one socket per interface: each capture holds only what came after its start.
+  @Test func sessionReusesItsSocket() throws {
+    let first = try LoopbackTCPListener(), second = try LoopbackTCPListener()
+    let session = CaptureSession()
+    var captures: [CapturedPackets] = []
+    for listener in [first, first, second, first] {
+      let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: listener.socketAddress), session: session)
+      let attempt = TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options)
+      let packets = capture.stop()
+      #expect(session.idleSocketCount == 1)
+      #expect(packets.packets.allSatisfy { $0.decoded.tcp?.sourcePort == listener.port || $0.decoded.tcp?.destinationPort == listener.port })
+      captures.append(packets.restricted(toLocal: try #require(attempt.local)))
+    }
+    for packets in captures {
+      #expect(Array(Self.segments(packets).prefix(3)) == ["> SYN", "< SYN-ACK", "> ACK"], "\(Self.segments(packets))")
+    }
+    session.close()
+    #expect(session.idleSocketCount == 0)
+  }
+
+  @Test func tracerKeepsOneCapturePerAttempt() async throws {
+    let listener = try LoopbackTCPListener()
+    let closed = try ClosedPort()
+    let addresses = [SocketAddress(.v4(127, 0, 0, 1), port: closed.port), listener.socketAddress]
+    let traced = await ProbeTracer.tcp(addresses, target: "test", options: Self.options)
+    #expect(traced.unavailable == nil && traced.result.attempts.map(\.outcome) == [.refused, .connected])
+    #expect(traced.traces.count == 2)
+    #expect(Self.segments(traced.traces[0]) == ["> SYN", "< RST-ACK"])
+    #expect(Array(Self.segments(traced.traces[1]).prefix(3)) == ["> SYN", "< SYN-ACK", "> ACK"])
+    #expect(traced.traces[1].flow.local == traced.result.attempts[1].local)
+  }
+
+  /// A routed path through the ICMP lab's veth links: Ethernet frames on c0, an ICMP error from the router, and a
+  /// silent drop that makes the kernel retransmit the SYN.
+  @Test(.enabled(if: ICMPLab.isAvailable, "needs nft and iproute2"))
+  func routedPathThroughNamespaces() throws {
+    let lab = try ICMPLab(tag: "cap")
+    let (prohibited, dropped) = try lab.client.perform { () -> (CapturedPackets, CapturedPackets) in
+      let server = SocketAddress(IPAddress("198.18.2.3")!, port: 80)
+      let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: server))
+      _ = TCPConnectProbe.connect(to: server, options: TCPConnectProbe.Options(timeout: .seconds(2), icmpEvidence: false))
+      let first = capture.stop(settle: .milliseconds(5))
+      let silent = SocketAddress(IPAddress("198.18.2.4")!, port: 80)
+      let second = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: silent))
+      _ = TCPConnectProbe.connect(to: silent, options: TCPConnectProbe.Options(timeout: .milliseconds(1_500), icmpEvidence: false))
+      return (first, second.stop())
+    }
+    #expect(prohibited.interface == "c0")
+    #expect(prohibited.packets.allSatisfy { $0.decoded.link?.hardwareType == 1 })
+    let icmp = try #require(prohibited.packets.first { $0.decoded.icmp != nil })
+    #expect(icmp.decoded.ip?.source == ICMPLab.routerV4 && icmp.decoded.icmp?.code == 13 && icmp.direction == .toClient)
+    let evidence = FlowEvidence(prohibited)
+    #expect(evidence.icmpErrors.first?.report.isAdministrativelyProhibited == true)
+    #expect(evidence.icmpErrors.first?.report.sender == ICMPLab.routerV4)
+    // The first retransmission comes 1 s after the SYN (generous bounds: a shared machine).
+    let silentEvidence = FlowEvidence(dropped)
+    #expect(silentEvidence.synRetransmits == 1, "\(silentEvidence.synOffsetsMicroseconds)")
+    if let retransmit = silentEvidence.synOffsetsMicroseconds.dropFirst().first {
+      #expect(retransmit > 800_000 && retransmit < 1_600_000)
+    }
+  }
+}
