@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Why a pcap file was not written.
 public struct PcapWriteError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -140,44 +137,13 @@ public struct PcapWriter: Sendable {
     try write(packets.map(\.pcapRecord), toFile: path)
   }
 
-  /// Writes the records' file atomically, as `write(_:toFile:)` for packets.
+  /// Writes the records' file atomically, as `write(_:toFile:)` for packets (0644 less the umask, as tcpdump's).
   public func write(_ packets: [PcapRecord], toFile path: String) throws(PcapWriteError) {
     let contents = try bytes(for: packets)
-    var template = Array((path + ".tmp-XXXXXX").utf8CString)
-    let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-    guard descriptor >= 0 else {
-      throw PcapWriteError(message: "cannot create a file beside \(path): \(Errno.current)", errno: .current)
-    }
-    let temporary = String(nulTerminated: template.map { CChar($0) })
-    func fail(_ call: String) -> PcapWriteError {
-      let error = Errno.current
-      Glibc.close(descriptor)
-      unlink(temporary)
-      return PcapWriteError(message: "\(call) \(path): \(error)", errno: error)
-    }
-    // mkstemp makes the file 0600; a capture file gets the usual 0644 less the umask, as tcpdump's do.
-    let mask = umask(0)
-    umask(mask)
-    guard fchmod(descriptor, 0o644 & ~mask) == 0 else { throw fail("fchmod") }
-    var written = 0
-    while written < contents.count {
-      let result = contents.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + written, contents.count - written) }
-      if result < 0 {
-        if errno == EINTR { continue }
-        throw fail("write")
-      }
-      written += result
-    }
-    guard fsync(descriptor) == 0 else { throw fail("fsync") }
-    guard Glibc.close(descriptor) == 0 else {
-      let error = Errno.current
-      unlink(temporary)
-      throw PcapWriteError(message: "close \(path): \(error)", errno: error)
-    }
-    guard rename(temporary, path) == 0 else {
-      let error = Errno.current
-      unlink(temporary)
-      throw PcapWriteError(message: "rename to \(path): \(error)", errno: error)
+    do {
+      try FileAccess.writeAtomically(contents, to: path, mode: 0o644)
+    } catch {
+      throw PcapWriteError(message: "\(error.call): \(error.errno)", errno: error.errno)
     }
   }
 
