@@ -16,7 +16,7 @@ public enum SnapshotText {
       File(name: "tool.txt", about: "nettriage's version, who it ran as and its effective capabilities; host name and kernel",
            text: tool(snapshot)),
       File(name: "interfaces.txt", about: "interfaces with state, carrier, MTU, MAC and every address (netlink RTM_GETLINK/RTM_GETADDR)",
-           text: join(snapshot.interfaces.lines { $0.flatMap(interfaceLines) })),
+           text: join(snapshot.interfaces.lines { $0.flatMap(InterfaceText.lines) })),
       File(name: "routes.txt", about: "the main routing table of IPv4 and IPv6, default gateways, gateway findings (RTM_GETROUTE)",
            text: join(snapshot.routes.lines(routeLines))),
       File(name: "neighbours.txt", about: "the ARP and ND tables (RTM_GETNEIGH)",
@@ -53,29 +53,6 @@ public enum SnapshotText {
       return lines
     }
     return join(lines)
-  }
-
-  static func interfaceLines(_ interface: NetworkInterface) -> [String] {
-    var kind = interface.kind.rawValue
-    if let linkKind = interface.linkKind, linkKind != kind { kind += ", \(SafeText.escape(linkKind))" }
-    let verdict = interface.usable ? "usable" : interface.isLoopback ? "loopback" : "not usable: " + interface.problems.joined(separator: ", ")
-    var lines = ["\(interface.index): \(SafeText.escape(interface.name)) (\(kind)) \(verdict)"]
-    var state = ["<\(interface.flags.joined(separator: ","))>", "state \(interface.operstate)"]
-    if let carrier = interface.carrier { state.append("carrier \(carrier ? "on" : "off")") }
-    if let mtu = interface.mtu { state.append("mtu \(mtu)") }
-    if let mac = interface.mac { state.append("mac \(mac)") }
-    if let master = interface.master { state.append("master \(SafeText.escape(master))") }
-    lines.append("    " + state.joined(separator: "  "))
-    for address in interface.addresses {
-      var text = (address.address.family == .ipv4 ? "inet " : "inet6 ") + address.description
-      if let broadcast = address.broadcast { text += " brd \(broadcast)" }
-      if let label = address.label, label != interface.name { text += " label \(SafeText.escape(label))" }
-      if let preferred = address.preferredLifetimeSeconds { text += " preferred \(preferred)s" }
-      if let valid = address.validLifetimeSeconds { text += " valid \(valid)s" }
-      lines.append("    " + text)
-    }
-    if interface.addresses.isEmpty { lines.append("    no addresses") }
-    return lines
   }
 
   static func routeLines(_ table: RoutingTable) -> [String] {
