@@ -443,16 +443,10 @@ public enum TargetInput {
     guard !text.isEmpty else {
       return .failure(Problem(message: "type a target: HOST:PORT, [IPv6]:PORT, HOST PORT, a URL or unix:/path"))
     }
-    let parsed: Target
     do {
-      parsed = try Target.parse(text)
+      return .success(try CheckTarget.parse(text, transport: transport))
     } catch {
-      return .failure(Problem(message: error.description))
+      return .failure(Problem(message: error.message))
     }
-    if case let .inet(internet) = parsed, let zone = internet.unknownZone {
-      return .failure(Problem(message: "no interface named \"\(zone)\" on this host: use one listed in /sys/class/net, e.g. %eth0"))
-    }
-    let kind: Evidence.Transport = if case .unix = parsed { .unix } else { transport == .unix ? .tcp : transport }
-    return .success(CheckTarget(text: text, target: parsed, transport: kind))
   }
 }

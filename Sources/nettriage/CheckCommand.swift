@@ -145,14 +145,7 @@ struct CheckCommand: AsyncParsableCommand {
       if port != nil { throw UsageFailure(message: "a port needs a host: nettriage check HOST PORT") }
       return nil
     }
-    let parsed: Target
-    do { parsed = try Target.parse(target, port: port) } catch { throw UsageFailure(message: error.description) }
-    if case .unix = parsed, udp { throw UsageFailure(message: "--udp does not apply to a unix socket") }
-    if case let .inet(internet) = parsed, let zone = internet.unknownZone {
-      throw UsageFailure(message: "no interface named \"\(zone)\" on this host: use one listed in /sys/class/net, e.g. %eth0")
-    }
-    let transport: Evidence.Transport = if case .unix = parsed { .unix } else if udp { .udp } else { .tcp }
-    return CheckTarget(text: target + (port.map { " " + $0 } ?? ""), target: parsed, transport: transport)
+    return try CheckTarget.parseForCommand(target, port: port, udp: udp)
   }
 }
 

@@ -100,18 +100,8 @@ struct TUICommand: AsyncParsableCommand {
   }
 
   static func parse(_ target: String, port: String?, udp: Bool) throws(UsageFailure) -> CheckTarget {
-    let parsed: Target
-    do {
-      parsed = try Target.parse(target, port: port)
-    } catch {
-      let hint = target.contains(where: { ":./[".contains($0) }) ? "" : " (and not a command: see nettriage --help)"
-      throw UsageFailure(message: error.description + hint)
-    }
-    if case .unix = parsed, udp { throw UsageFailure(message: "--udp does not apply to a unix socket") }
-    if case let .inet(internet) = parsed, let zone = internet.unknownZone {
-      throw UsageFailure(message: "no interface named \"\(zone)\" on this host: use one listed in /sys/class/net, e.g. %eth0")
-    }
-    let transport: Evidence.Transport = if case .unix = parsed { .unix } else if udp { .udp } else { .tcp }
-    return CheckTarget(text: target + (port.map { " " + $0 } ?? ""), target: parsed, transport: transport)
+    // A bare word that is no target may be a mistyped subcommand: `nettriage chek`.
+    let hint = target.contains(where: { ":./[".contains($0) }) ? "" : " (and not a command: see nettriage --help)"
+    return try CheckTarget.parseForCommand(target, port: port, udp: udp, syntaxHint: hint)
   }
 }

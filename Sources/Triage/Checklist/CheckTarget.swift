@@ -12,6 +12,20 @@ public struct CheckTarget: Codable, Sendable, Hashable {
     self.transport = transport
   }
 
+  /// Parses a target as typed (`HOST:PORT`, `HOST PORT` with `port` apart, a URL, `unix:/path`) and checks what the
+  /// parser cannot: an IPv6 zone must name an interface of this host. A unix path is always tested as unix; otherwise
+  /// `transport` (TCP when asked for unix). The command line and the screen's target field both come through here.
+  public static func parse(_ text: String, port: String? = nil, transport: Evidence.Transport) throws(CheckTargetError) -> CheckTarget {
+    let parsed: Target
+    do { parsed = try Target.parse(text, port: port) } catch { throw CheckTargetError(message: error.description, isSyntax: true) }
+    if case let .inet(internet) = parsed, let zone = internet.unknownZone {
+      throw CheckTargetError(message: "no interface named \"\(zone)\" on this host: use one listed in /sys/class/net, e.g. %eth0",
+                             isSyntax: false)
+    }
+    let kind: Evidence.Transport = if case .unix = parsed { .unix } else { transport == .unix ? .tcp : transport }
+    return CheckTarget(text: text + (port.map { " " + $0 } ?? ""), target: parsed, transport: kind)
+  }
+
   /// The host and port, for TCP and UDP targets.
   public var internet: InternetTarget? {
     if case let .inet(internet) = target { return internet }
@@ -47,4 +61,13 @@ public struct CheckOptions: Codable, Sendable, Hashable {
     self.connectProbes = connectProbes
     self.echoCount = echoCount
   }
+}
+
+/// Why a typed target cannot be checked, in one line.
+public struct CheckTargetError: Error, Sendable, Hashable, CustomStringConvertible {
+  public var message: String
+  /// The text is not a target at all (rather than naming something this host lacks).
+  public var isSyntax: Bool
+
+  public var description: String { message }
 }
