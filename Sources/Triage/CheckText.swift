@@ -38,6 +38,15 @@ public enum CheckText {
   }
 
   /// A report to paste into a ticket.
+  /// A report to paste into a ticket, with the captured ladder when the networking trace has one.
+  public static func markdown(_ report: CheckReport, trace: NetworkingTrace?) -> String {
+    var text = markdown(report)
+    if let trace {
+      text += "\n## Networking trace\n\n```\n" + trace.ladder(width: 80).joined(separator: "\n") + "\n```\n"
+    }
+    return text
+  }
+
   public static func markdown(_ report: CheckReport) -> String {
     var lines = ["# nettriage report", ""]
     lines.append("- **Target:** `\(report.target.map { SafeText.escape($0.given) } ?? "(none: local checks)")`")

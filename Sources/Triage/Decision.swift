@@ -165,7 +165,8 @@ public enum Decision {
       }
       if let packets = evidence.packets, let resetHops = packets.resetHops, let destinationHops = packets.destinationHops {
         let hopLines = ["RST travelled \(resetHops) hop(s); the destination is \(destinationHops) hop(s) away"]
-        if resetHops < destinationHops {
+          + (packets.resetReason.map { ["capture: " + $0] } ?? [])
+        if packets.resetFromDeviceInPath ?? (resetHops < destinationHops) {
           return finding(.portResetInPath, "a device in the path, not \(address), answered the SYN with RST (it is \(resetHops) hop(s) away, the destination \(destinationHops))",
                          evidence: lines + hopLines)
         }
@@ -202,6 +203,10 @@ public enum Decision {
       if evidence.packets?.synsNeverLeft == true {
         return finding(.localFirewall, "the SYNs never left this machine: a local firewall rule drops them silently", evidence: lines + ["capture: no SYN on the egress interface"])
       }
+      if evidence.packets?.synAckIgnored == true {
+        return finding(.localFirewall, "\(address) answered with SYN-ACK, but the connect never completed: a rule on this machine drops the answers",
+                       evidence: lines + ["capture: SYN-ACK from the server on the interface, the socket never saw it"])
+      }
       if evidence.localListenOverflowRising == true {
         return finding(.listenQueueOverflow, "the listener's accept queue is full: its overflow counters rose while our SYNs went unanswered", evidence: lines + ["ListenOverflows rising"])
       }
@@ -216,7 +221,7 @@ public enum Decision {
         let udp = evidence.transport == .udp
         return finding(.portFiltered, udp ? "\(address) is up but nothing came back from UDP port \(port): filtered, or open and silent for this payload"
                                           : "\(address) is up but never answered the SYN to port \(port): a firewall drops it silently",
-                       evidence: lines + life,
+                       evidence: lines + life + (evidence.packets?.synRetransmits.map { ["capture: \($0 + 1) SYN(s) left this machine, none answered"] } ?? []),
                        couldNotTell: udp ? ["whether UDP port \(port) is open and ignores this payload or is filtered: UDP gives no handshake"]
                                          : ["whether the host's own firewall or one in the path drops the SYN: that needs a capture on both sides"])
       }

@@ -149,29 +149,53 @@ public struct EchoEvidence: Codable, Sendable, Hashable {
   public var error: ICMPReport?
   /// Why echo could not run (e.g. "needs CAP_NET_RAW or a group in net.ipv4.ping_group_range").
   public var skippedReason: String?
+  /// TTL (hop limit) of the first reply: a packet the destination itself sent, to judge an RST's TTL against.
+  public var replyTTL: UInt8?
 
-  public init(sent: Int, replies: Int, roundTripMicroseconds: [Int64] = [], error: ICMPReport? = nil, skippedReason: String? = nil) {
+  public init(sent: Int, replies: Int, roundTripMicroseconds: [Int64] = [], error: ICMPReport? = nil, skippedReason: String? = nil,
+              replyTTL: UInt8? = nil) {
     self.sent = sent
     self.replies = replies
     self.roundTripMicroseconds = roundTripMicroseconds
     self.error = error
     self.skippedReason = skippedReason
+    self.replyTTL = replyTTL
   }
 }
 
-/// Hop counts read from packet TTLs (initial TTL 64, 128 or 255 minus the TTL seen).
+/// What the networking trace saw on the wire: hop counts read from packet TTLs (initial TTL 64, 128 or 255 minus the
+/// TTL seen) and the packets the socket alone cannot show.
 public struct PacketEvidence: Codable, Sendable, Hashable {
   /// Hops the RST travelled.
   public var resetHops: Int?
   /// Hops from the destination itself (its SYN-ACK on another port, its echo reply, or the trace).
   public var destinationHops: Int?
+  /// The RST's TTL says a device nearer than the destination sent it (same initial TTL, fewer hops).
+  public var resetFromDeviceInPath: Bool?
+  /// The TTL reasoning in words ("TTL 64 means 0 routers crossed, the destination's own packets cross 1 (TTL 63)").
+  public var resetReason: String?
   /// The probe's SYNs never reached the egress interface while the socket kept sending (a silent local drop).
   public var synsNeverLeft: Bool?
+  /// A SYN-ACK reached the interface but the connect never completed: something on this machine dropped it.
+  public var synAckIgnored: Bool?
+  /// SYNs the kernel sent again for lack of an answer.
+  public var synRetransmits: Int?
+  /// What the server offered in its SYN-ACK.
+  public var serverMaximumSegmentSize: UInt16?
+  public var serverWindow: UInt16?
 
-  public init(resetHops: Int? = nil, destinationHops: Int? = nil, synsNeverLeft: Bool? = nil) {
+  public init(resetHops: Int? = nil, destinationHops: Int? = nil, resetFromDeviceInPath: Bool? = nil, resetReason: String? = nil,
+              synsNeverLeft: Bool? = nil, synAckIgnored: Bool? = nil, synRetransmits: Int? = nil,
+              serverMaximumSegmentSize: UInt16? = nil, serverWindow: UInt16? = nil) {
     self.resetHops = resetHops
     self.destinationHops = destinationHops
+    self.resetFromDeviceInPath = resetFromDeviceInPath
+    self.resetReason = resetReason
     self.synsNeverLeft = synsNeverLeft
+    self.synAckIgnored = synAckIgnored
+    self.synRetransmits = synRetransmits
+    self.serverMaximumSegmentSize = serverMaximumSegmentSize
+    self.serverWindow = serverWindow
   }
 
   /// Hops a packet with this TTL travelled, assuming the common initial TTLs.

@@ -16,7 +16,7 @@ enum StepContent {
       lines += TextWrap.wrap(SafeText.escape(change.old.summary), width: width, style: .dim, first: "  was: ", hanging: "       ")
     }
     if let snapshot = state.snapshot {
-      let evidence = evidenceLines(step.id, evidence: snapshot.evidence, glyphs: glyphs, width: width)
+      let evidence = evidenceLines(step.id, evidence: snapshot.evidence, trace: snapshot.trace, glyphs: glyphs, width: width)
       if !evidence.isEmpty {
         lines.append("")
         lines += evidence
@@ -55,7 +55,7 @@ enum StepContent {
   }
 
   /// The evidence a step gathered, drawn as it is best read.
-  static func evidenceLines(_ step: StepID, evidence: Evidence, glyphs: Glyphs, width: Int) -> [StyledLine] {
+  static func evidenceLines(_ step: StepID, evidence: Evidence, trace: NetworkingTrace? = nil, glyphs: Glyphs, width: Int) -> [StyledLine] {
     switch step {
     case .pathPicture:
       guard let route = evidence.route else { return [] }
@@ -71,11 +71,17 @@ enum StepContent {
       if route.gatewayFitsSubnet == false { lines.append(StyledLine("the gateway is outside every prefix of its interface", .fail)) }
       return lines
     case .networkingTrace:
-      guard let packets = evidence.packets else { return [] }
       var lines: [StyledLine] = []
-      if let reset = packets.resetHops { lines.append(StyledLine("RST travelled \(reset) hop(s)")) }
-      if let destination = packets.destinationHops { lines.append(StyledLine("the destination is \(destination) hop(s) away")) }
-      if packets.synsNeverLeft == true { lines.append(StyledLine("the SYNs never reached the egress interface", .fail)) }
+      if let packets = evidence.packets {
+        if let reset = packets.resetHops { lines.append(StyledLine("RST travelled \(reset) hop(s)")) }
+        if let destination = packets.destinationHops { lines.append(StyledLine("the destination is \(destination) hop(s) away")) }
+        if packets.synsNeverLeft == true { lines.append(StyledLine("the SYNs never reached the egress interface", .fail)) }
+        if packets.synAckIgnored == true { lines.append(StyledLine("a SYN-ACK arrived but the socket never saw it", .fail)) }
+      }
+      if let trace {
+        lines.append(StyledLine("Packets (captured)", .heading))
+        lines += capturedLadder(trace, width: width)
+      }
       return lines
     case .localStack:
       guard let interfaces = evidence.interfaces else { return [] }
@@ -89,7 +95,7 @@ enum StepContent {
       if let baseline = evidence.baselineRoundTripMicroseconds { lines.append(StyledLine("round trip: " + Format.duration(baseline))) }
       return lines
     case .destination:
-      return destinationLines(evidence, glyphs: glyphs, width: width)
+      return destinationLines(evidence, trace: trace, glyphs: glyphs, width: width)
     case .socketState:
       guard let rising = evidence.localListenOverflowRising else { return [] }
       return [StyledLine(rising ? "the listener's overflow counters rose during the run" : "the listener's overflow counters did not rise",
@@ -102,7 +108,7 @@ enum StepContent {
     return StyledLine([Span("\(role) \(neighbour.address): "), Span(neighbour.state.rawValue.uppercased(), style)])
   }
 
-  static func destinationLines(_ evidence: Evidence, glyphs: Glyphs, width: Int) -> [StyledLine] {
+  static func destinationLines(_ evidence: Evidence, trace: NetworkingTrace? = nil, glyphs: Glyphs, width: Int) -> [StyledLine] {
     var lines: [StyledLine] = []
     if let dns = evidence.dns {
       var text = "DNS: \(dns.outcome.rawValue)"
@@ -121,12 +127,24 @@ enum StepContent {
       lines += latencyLines(statistics, samples: results.map { $0.outcome.isAnswer ? $0.elapsedMicroseconds : nil },
                             glyphs: glyphs, width: width)
     }
-    if let first = results.first, evidence.transport != .unix {
+    if let trace, trace.decisive != nil {
+      lines.append(StyledLine("Handshake (captured packets)", .heading))
+      lines += capturedLadder(trace, width: width)
+    } else if let first = results.first, evidence.transport != .unix {
       let attempt = first.final
       lines.append(StyledLine("Handshake (read from the socket's outcome)", .heading))
       lines += ladder(attempt, transport: evidence.transport, glyphs: glyphs, width: width)
     }
     return lines
+  }
+
+  /// The networking trace's ladder at the pane's width: RSTs and ICMP errors in the fail colour, the answer in pass.
+  static func capturedLadder(_ trace: NetworkingTrace, width: Int) -> [StyledLine] {
+    trace.ladder(width: width).map { line in
+      let style: Style = line.contains("RST") || line.contains("ICMP") || line.contains("device in the path") ? .fail
+        : (line.contains("SYN-ACK") || line.contains("reply") ? .pass : .normal)
+      return StyledLine(line, style)
+    }
   }
 
   /// `Latency ▂▅█▃  3 probes, 0.0% loss` and `min/avg/p95/max 0.052/0.081/0.120/0.231 ms, jitter 0.020 ms`.

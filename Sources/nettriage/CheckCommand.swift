@@ -18,6 +18,7 @@ struct CheckCommand: AsyncParsableCommand {
         nettriage check https://intranet.example/ --json > report.json
         nettriage check localhost:5432 --report ticket.md
         nettriage check 127.0.0.1:8080 --bundle ticket.tar.gz
+        nettriage check 127.0.0.1:8080 --pcap check.pcap
         nettriage check intranet.example:443 --bundle ticket.tar.gz --redact
         nettriage check 127.0.0.1:53 --udp
         nettriage check unix:/run/app.sock
@@ -28,6 +29,11 @@ struct CheckCommand: AsyncParsableCommand {
       --redact replaces public addresses with documentation ones (each /24 becomes 203.0.113.0/24, 198.51.100.0/24,
       ...; each /64 becomes 2001:db8:0:N::/64; host parts kept) and the target's and this machine's names with
       host-N.example, in every file; private, loopback and link-local addresses stay. No map back is kept.
+
+      With CAP_NET_RAW the networking-trace step captures the destination probes' packets: the ladder prints
+      before the diagnosis, an RST's TTL tells a closed port from a device in the path that resets, and SYNs that
+      never left tell a local firewall. --pcap FILE writes those packets for tcpdump -r or Wireshark. Without the
+      capability the step is skipped with the reason and everything else runs.
 
       Exit status: 0 reachable, 1 a diagnosed fault, 2 bad input, 3 the tool itself failed (also: a report or
       bundle that could not be written).
@@ -55,6 +61,9 @@ struct CheckCommand: AsyncParsableCommand {
   @Flag(name: .customLong("no-trace"), help: "Do not capture the probes' packets.")
   var noTrace = false
 
+  @Option(help: ArgumentHelp("Also write the destination probes' packets to this pcap file (needs CAP_NET_RAW).", valueName: "file"))
+  var pcap: String?
+
   @Option(help: "Also write a Markdown report for a ticket to this file.")
   var report: String?
 
@@ -72,7 +81,7 @@ struct CheckCommand: AsyncParsableCommand {
     let checkTarget = try parsedTarget()
     try checkBundleArguments()
     let startedAt = Date()
-    let run = ChecklistRun(target: checkTarget, options: CheckOptions(timeout: .microseconds(Int64(timeout * 1_000_000))))
+    let run = ChecklistRun(target: checkTarget, options: CheckOptions(timeout: .microseconds(Int64(timeout * 1_000_000)), trace: !noTrace))
     let output = Output(json: json)
     let printer = Task {
       var printed: Set<StepID> = []
@@ -102,11 +111,30 @@ struct CheckCommand: AsyncParsableCommand {
     } else if quiet {
       output.line("\(diagnosis.id.rawValue): \(SafeText.escape(diagnosis.primary.summary))")
     } else {
+      if let trace = snapshot.trace {
+        output.line("")
+        output.line("Networking trace:")
+        for line in trace.ladder(width: min(100, terminalColumns()) - 2) { output.line("  " + line) }
+      }
       CheckText.diagnosisBlock(document).forEach(output.line)
+    }
+    let capture = pcapBytes(snapshot)
+    if let pcap {
+      if let bytes = capture.bytes {
+        do {
+          try FileAccess.writeAtomically(bytes, to: pcap, mode: 0o644)
+        } catch {
+          printError("could not write the pcap to \(pcap): \(error)")
+          throw ExitCode(3)
+        }
+        if !json && !quiet { output.line("pcap: \(snapshot.trace?.packets.count ?? 0) packets written to \(SafeText.escape(pcap))") }
+      } else {
+        printError("pcap not written: \(capture.absentReason)")
+      }
     }
     if let report {
       do {
-        try writeAtomically(CheckText.markdown(document), to: report)
+        try writeAtomically(CheckText.markdown(document, trace: snapshot.trace), to: report)
       } catch {
         printError("could not write the report to \(report): \(error)")
         throw ExitCode(3)
@@ -115,10 +143,9 @@ struct CheckCommand: AsyncParsableCommand {
     if let bundle {
       var targetName: String?
       if case let .name(name)? = checkTarget?.internet?.host { targetName = name }
-      let snapshot = await SystemSnapshot.gather(targetName: targetName, toolVersion: NettriageVersion.current)
-      let contents = BundleContents(report: document, snapshot: snapshot, pcap: nil,
-                                    pcapAbsentReason: noTrace ? "--no-trace was given." : "packet capture is not part of this build yet.",
-                                    createdAt: startedAt)
+      let system = await SystemSnapshot.gather(targetName: targetName, toolVersion: NettriageVersion.current)
+      let contents = BundleContents(report: document, markdown: CheckText.markdown(document, trace: snapshot.trace), snapshot: system,
+                                    pcap: capture.bytes.map { Data($0) }, pcapAbsentReason: capture.absentReason, createdAt: startedAt)
       do {
         let summary = try BundleWriter.write(contents, options: BundleOptions(redact: redact), to: bundle)
         if !json && !quiet {
@@ -136,8 +163,26 @@ struct CheckCommand: AsyncParsableCommand {
   /// `--bundle` must name a file (not empty, not a directory); `--redact` only applies to it.
   func checkBundleArguments() throws(UsageFailure) {
     if redact && bundle == nil { throw UsageFailure(message: "--redact applies to the bundle: add --bundle FILE") }
+    if let pcap {
+      if noTrace { throw UsageFailure(message: "--pcap needs the networking trace: drop --no-trace") }
+      do { try checkPcapDestination(pcap, example: "check.pcap") } catch { throw UsageFailure(message: error.message) }
+    }
     guard let bundle else { return }
     do { try BundleWriter.checkDestination(bundle) } catch { throw UsageFailure(message: error.message) }
+  }
+
+  /// The captured packets as a pcap file, or why there are none.
+  func pcapBytes(_ snapshot: RunSnapshot) -> (bytes: [UInt8]?, absentReason: String) {
+    if noTrace { return (nil, "--no-trace was given.") }
+    guard let packets = snapshot.trace?.packets, !packets.isEmpty else {
+      let step = snapshot.step(.networkingTrace)
+      return (nil, "the networking trace captured nothing: " + (step.skipReason ?? (step.summary.isEmpty ? "no packets" : step.summary)) + ".")
+    }
+    do {
+      return (try PcapWriter().bytes(for: packets), "")
+    } catch {
+      return (nil, "the packets could not be written as one pcap: \(error.message)")
+    }
   }
 
   func parsedTarget() throws(UsageFailure) -> CheckTarget? {

@@ -66,14 +66,19 @@ struct PacketTraceOptions: ParsableArguments {
 
   func validate() throws {
     guard let pcap else { return }
-    guard !pcap.isEmpty else { throw ValidationError("--pcap needs a file name, e.g. --pcap probe.pcap") }
-    var status = stat()
-    if stat(pcap, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
-      throw ValidationError("--pcap \(pcap) is a directory: give a file name, e.g. --pcap \(pcap)/probe.pcap")
-    }
-    let directory = pcap.contains("/") ? String(pcap[..<pcap.lastIndex(of: "/")!]) : "."
-    guard access(directory.isEmpty ? "/" : directory, W_OK) == 0 else {
-      throw ValidationError("--pcap: cannot write in \(directory.isEmpty ? "/" : directory) (missing, or no permission)")
-    }
+    try checkPcapDestination(pcap, example: "probe.pcap")
+  }
+}
+
+/// `--pcap FILE` must name a file in a directory this user can write to; one line otherwise.
+func checkPcapDestination(_ pcap: String, example: String) throws(ValidationError) {
+  guard !pcap.isEmpty else { throw ValidationError("--pcap needs a file name, e.g. --pcap \(example)") }
+  var status = stat()
+  if stat(pcap, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+    throw ValidationError("--pcap \(pcap) is a directory: give a file name, e.g. --pcap \(pcap)/\(example)")
+  }
+  let directory = pcap.contains("/") ? String(pcap[..<pcap.lastIndex(of: "/")!]) : "."
+  guard access(directory.isEmpty ? "/" : directory, W_OK) == 0 else {
+    throw ValidationError("--pcap: cannot write in \(directory.isEmpty ? "/" : directory) (missing, or no permission)")
   }
 }

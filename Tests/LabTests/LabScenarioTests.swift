@@ -192,7 +192,7 @@ struct LabScenarioTests {
   /// mismatch is a known issue. When check gets one right, the run says so: remove it from this list.
   /// packet-loss is here for good: its drops are random, so a run of check may lose every SYN it sends (and say
   /// port-filtered) or none of its probes (and see no loss).
-  static let checkGaps: Set<String> = ["reset-in-path", "listen-queue-overflow", "local-firewall", "packet-loss"]
+  static let checkGaps: Set<String> = ["listen-queue-overflow", "packet-loss"]
 
   /// `nettriage check TARGET --json` inside the client gives the scenario's diagnosis id and secondary findings,
   /// and exits 0 for reachable, 1 for a fault.

@@ -11,12 +11,13 @@ public final class LoopbackTCPListener: @unchecked Sendable {
   public let address: IPAddress
   private let server: ServerThread
 
-  public init(address: IPAddress = .v4(127, 0, 0, 1), backlog: Int32 = 4096, accepting: Bool = true) throws {
+  /// - Parameter port: 0 for any free port, or a given one (a test that closes a port, then opens it).
+  public init(address: IPAddress = .v4(127, 0, 0, 1), port requested: UInt16 = 0, backlog: Int32 = 4096, accepting: Bool = true) throws {
     let family = address.family == .ipv4 ? AF_INET : AF_INET6
     let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
     var one: Int32 = 1
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-    let bound = withSockAddr(SocketAddress(address, port: 0)) { Glibc.bind(fd, $0, $1) }
+    let bound = withSockAddr(SocketAddress(address, port: requested)) { Glibc.bind(fd, $0, $1) }
     guard bound == 0, listen(fd, backlog) == 0 else { throw Errno.current }
     descriptor = fd
     port = LoopbackTCPListener.boundPort(fd)

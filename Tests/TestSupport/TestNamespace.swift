@@ -118,3 +118,7 @@ private final class ResultBox<T>: @unchecked Sendable {
   var result: Result<T, any Error>?
   let semaphore = DispatchSemaphore(value: 0)
 }
+
+/// tcpdump's path: /usr/bin on current Debian, /usr/sbin on older systems. CI installs it, so tests that read a
+/// pcap back with it fail (rather than pass silently) when it is missing.
+public let tcpdumpPath: String = ["/usr/bin/tcpdump", "/usr/sbin/tcpdump"].first { access($0, X_OK) == 0 } ?? "/usr/bin/tcpdump"

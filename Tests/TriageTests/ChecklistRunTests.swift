@@ -83,6 +83,43 @@ import Glibc
     #expect(again.evidence.connects.allSatisfy { $0.outcome == .refused })
   }
 
+  /// The networking-trace step waits for the destination's probes, then holds their packets: SYN and RST from the
+  /// destination itself, judged by TTL. A re-run of the destination takes a new trace.
+  @Test(.enabled(if: geteuid() == 0, "needs CAP_NET_RAW (root) to capture"))
+  func traceStepCapturesTheDestinationProbes() async throws {
+    let port = try unusedPort(type: Int32(SOCK_STREAM.rawValue))
+    let run = ChecklistRun(target: try Self.target("127.0.0.1:\(port)"))
+    let snapshot = await run.run()
+    let step = snapshot.step(.networkingTrace)
+    #expect(step.status == .info, "\(step.summary)")
+    #expect(try #require(step.finishedMicroseconds) >= (snapshot.step(.destination).finishedMicroseconds ?? .max))
+    let trace = try #require(snapshot.trace)
+    #expect(trace.captures.count == snapshot.evidence.connects.count)
+    let flow = try #require(trace.flow)
+    #expect(flow.synOffsetsMicroseconds.count == 1)
+    #expect(flow.reset?.ttl == 64 && flow.reset?.flags.contains(.rst) == true)
+    #expect(snapshot.evidence.packets?.resetFromDeviceInPath == false)
+    #expect(snapshot.evidence.packets?.synsNeverLeft == nil)
+    #expect(trace.ladder(width: 80).contains { $0.contains("RST") })
+    #expect(snapshot.final?.diagnosis.id == .portClosed)
+
+    let listener = try LoopbackTCPListener(port: port)
+    let again = await run.rerun(.destination)
+    #expect(again.final?.diagnosis.id == .reachable)
+    #expect(again.trace?.flow?.synAck != nil && again.trace?.flow?.reset == nil)
+    #expect(again.step(.networkingTrace).status == .pass)
+    _ = listener
+  }
+
+  @Test func traceCanBeTurnedOff() async throws {
+    let listener = try LoopbackTCPListener()
+    let snapshot = await ChecklistRun(target: try Self.target("127.0.0.1:\(listener.port)"), options: CheckOptions(trace: false)).run()
+    #expect(snapshot.step(.networkingTrace).status == .skip)
+    #expect(snapshot.step(.networkingTrace).skipReason == "--no-trace was given")
+    #expect(snapshot.trace == nil && snapshot.evidence.packets == nil)
+    #expect(snapshot.final?.diagnosis.id == .reachable)
+  }
+
   @Test func cancelledRunEndsPromptly() async throws {
     let listener = try LoopbackTCPListener(backlog: 0, accepting: false)
     for _ in 0..<3 { _ = TCPConnectProbe.connect(to: listener.socketAddress, options: .init(timeout: .milliseconds(100))) }

@@ -49,6 +49,81 @@ import Glibc
     #expect(text.contains("| Destination | pass |"))
   }
 
+  /// The networking trace as a user sees it: the ladder before the diagnosis, the RST judged by its TTL, the pcap
+  /// tcpdump reads, and the ladder in the Markdown report.
+  @Test(.enabled(if: geteuid() == 0, "needs CAP_NET_RAW (root) to capture"))
+  func traceOfAClosedPortPrintsTheLadderAndWritesThePcap() throws {
+    let port = try unusedPort(type: Int32(SOCK_STREAM.rawValue))
+    let directory = TemporaryDirectory()
+    let pcap = directory.path + "/check.pcap", report = directory.path + "/ticket.md"
+    let run = try CommandLineTests.run(["check", "127.0.0.1:\(port)", "--pcap", pcap, "--report", report])
+    #expect(run.status == 1)
+    let trace = try #require(run.lines.first { $0.hasPrefix("[") && $0.contains("Networking trace") })
+    #expect(trace.hasPrefix("[info]") && trace.contains("RST from 127.0.0.1: TTL 64 matches"), "\(trace)")
+    let ladderStart = try #require(run.lines.firstIndex(of: "Networking trace:"))
+    let diagnosisStart = try #require(run.lines.firstIndex { $0.hasPrefix("Diagnosis: port-closed") })
+    let ladder = run.lines[ladderStart..<diagnosisStart]
+    #expect(ladder.contains { $0.contains("SYN") && $0.contains("-->|") })
+    #expect(ladder.contains { $0.contains("|<--") && $0.contains("RST") })
+    #expect(run.stdout.contains("capture: RST from 127.0.0.1: TTL 64 matches the destination's distance"))
+    #expect(run.lines.last == "pcap: 6 packets written to \(pcap)", "\(run.stdout)")
+    let read = try runCommand(tcpdumpPath, ["-nn", "-r", pcap])
+    let lines = read.stdout.split(separator: "\n")
+    #expect(lines.count == 6)
+    #expect(lines.filter { $0.contains("> 127.0.0.1.\(port): Flags [S]") }.count == 3)
+    #expect(lines.filter { $0.contains("127.0.0.1.\(port) > ") && $0.contains("Flags [R.]") }.count == 3)
+    let markdown = try String(contentsOfFile: report, encoding: .utf8)
+    #expect(markdown.contains("## Networking trace") && markdown.contains("RST"))
+  }
+
+  @Test(.enabled(if: geteuid() == 0, "needs CAP_NET_RAW (root) to capture"))
+  func traceOfAListenerShowsTheHandshakeInJSON() throws {
+    let listener = try LoopbackTCPListener()
+    let run = try CommandLineTests.run(["check", "127.0.0.1:\(listener.port)", "--json"])
+    #expect(run.status == 0)
+    let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+    let steps = try #require(object["steps"] as? [[String: Any]])
+    let trace = try #require(steps.first { $0["id"] as? String == "networking-trace" })
+    #expect(trace["status"] as? String == "pass")
+    #expect((trace["summary"] as? String)?.hasPrefix("SYN-ACK mss ") == true)
+    let packets = try #require((object["evidence"] as? [String: Any])?["packets"] as? [String: Any])
+    #expect(packets["serverMaximumSegmentSize"] as? Int == 65495)
+    #expect(packets["synRetransmits"] as? Int == 0)
+  }
+
+  @Test func noTraceSkipsTheStepAndRefusesAPcap() throws {
+    let port = try unusedPort(type: Int32(SOCK_STREAM.rawValue))
+    let run = try CommandLineTests.run(["check", "127.0.0.1:\(port)", "--no-trace"])
+    #expect(run.status == 1)
+    #expect(run.lines.contains { $0.hasPrefix("[skip]  Networking trace  skipped: --no-trace was given") })
+    #expect(!run.stdout.contains("Networking trace:"))
+    let both = try CommandLineTests.run(["check", "127.0.0.1:\(port)", "--no-trace", "--pcap", "x.pcap"])
+    #expect(both.status == 2)
+    #expect(both.stderr.contains("--pcap needs the networking trace"))
+    let directory = TemporaryDirectory()
+    for path in ["", "/nonexistent-dir/x.pcap", directory.path] {
+      let bad = try CommandLineTests.run(["check", "127.0.0.1:\(port)", "--pcap", path])
+      #expect(bad.status == 2, "\(path)")
+      #expect(bad.stderr.split(separator: "\n").count == 1)
+    }
+  }
+
+  /// Without CAP_NET_RAW the step says why it was skipped, everything else runs, and no pcap is written.
+  @Test(.enabled(if: geteuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs root to drop to nobody"))
+  func unprivilegedCheckSkipsTheTrace() throws {
+    let port = try unusedPort(type: Int32(SOCK_STREAM.rawValue))
+    let directory = TemporaryDirectory()
+    chmod(directory.path, 0o777)
+    let pcap = directory.path + "/nobody.pcap"
+    let run = try runCommand("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", CommandLineTests.binary,
+                                                  "check", "127.0.0.1:\(port)", "--pcap", pcap], check: false)
+    #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+    #expect(run.stdout.contains("[skip]  Networking trace  skipped: needs CAP_NET_RAW"), "\(run.stdout)")
+    #expect(run.stdout.contains("Diagnosis: port-closed"))
+    #expect(run.stderr.contains("pcap not written: the networking trace captured nothing: needs CAP_NET_RAW."), "\(run.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: pcap))
+  }
+
   @Test(arguments: [["check", "bad::input::"], ["check", "127.0.0.1:0"], ["check", "unix:/x", "--udp"], ["check", "127.0.0.1:80", "-t", "0"]])
   func badInputExitsTwo(arguments: [String]) throws {
     let run = try CommandLineTests.run(arguments)
@@ -150,6 +225,31 @@ struct CheckCommandNamespaceTests {
     let result = try Self.check(in: client, "198.18.42.5:80")
     #expect(result.id == "no-route")
     _ = peer
+  }
+
+  static let outputChain = [["add", "table", "inet", "t"],
+                            ["add", "chain", "inet", "t", "output", "{", "type", "filter", "hook", "output", "priority", "0", ";", "}"]]
+
+  /// A silent drop in this machine's own output hook: the SYNs never reach the wire, and the capture shows it.
+  @Test func ownOutputRuleDropsTheSYNs() throws {
+    let (client, peer) = try Self.pair()
+    try Self.nft(client, Self.outputChain + [["add", "rule", "inet", "t", "output", "tcp", "dport", "81", "drop"]])
+    let report = try Self.report(in: client, "198.18.40.1:81", timeout: "1")
+    #expect(report.diagnosis.object["id"] as? String == "local-firewall", "\(report.full)")
+    let packets = (report.full["evidence"] as? [String: Any])?["packets"] as? [String: Any]
+    #expect(packets?["synsNeverLeft"] as? Bool == true)
+    _ = peer
+  }
+
+  /// The server answers, but this machine's input hook drops the SYN-ACK: the capture sees it, the socket never does.
+  @Test func ownInputRuleDropsTheSynAck() throws {
+    let (client, peer) = try Self.pair()
+    let listener = try peer.perform { try LoopbackTCPListener(address: .v4(198, 18, 40, 1)) }
+    try Self.nft(client, Self.inputChain + [["add", "rule", "inet", "t", "input", "tcp", "sport", "\(listener.port)", "drop"]])
+    let report = try Self.report(in: client, "198.18.40.1:\(listener.port)", timeout: "1")
+    #expect(report.diagnosis.object["id"] as? String == "local-firewall", "\(report.full)")
+    let packets = (report.full["evidence"] as? [String: Any])?["packets"] as? [String: Any]
+    #expect(packets?["synAckIgnored"] as? Bool == true)
   }
 
   @Test func egressWithoutCarrier() throws {

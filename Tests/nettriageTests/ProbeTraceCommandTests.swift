@@ -9,7 +9,7 @@ import Glibc
 /// `probe tcp|udp --trace --pcap FILE`, run as a user would: the ladder after each result, the pcap tcpdump reads,
 /// the packets in --json, and one line instead of all that without CAP_NET_RAW.
 @Suite struct ProbeTraceCommandTests {
-  static let tcpdump = "/usr/sbin/tcpdump"
+  static let tcpdump = tcpdumpPath
   static let setpriv = "/usr/bin/setpriv"
   static var isRoot: Bool { geteuid() == 0 }
 
@@ -53,7 +53,7 @@ import Glibc
     #expect(run.stdout.contains("pcap: 4 packets written to \(path)"), "\(run.stdout)")
     let file = try #require(FileManager.default.contents(atPath: path))
     #expect(file.count > 24 && Array(file.prefix(4)) == [0x4d, 0x3c, 0xb2, 0xa1])
-    guard FileManager.default.isExecutableFile(atPath: Self.tcpdump) else { return }
+    try #require(FileManager.default.isExecutableFile(atPath: Self.tcpdump), "tcpdump is missing: .ci/run installs it")
     let read = try runCommand(Self.tcpdump, ["-nn", "-r", path])
     let records = read.stdout.split(separator: "\n")
     #expect(records.count == 4 && records.filter { $0.contains("Flags [S]") }.count == 2
@@ -88,7 +88,7 @@ import Glibc
     #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
     #expect(Self.arrows(run) == Array(repeating: ["> UDP", "< UDP"], count: 3).flatMap { $0 }, "\(run.stdout)")
     #expect(run.stdout.contains("pcap: 6 packets written to"))
-    guard FileManager.default.isExecutableFile(atPath: Self.tcpdump) else { return }
+    try #require(FileManager.default.isExecutableFile(atPath: Self.tcpdump), "tcpdump is missing: .ci/run installs it")
     let read = try runCommand(Self.tcpdump, ["-nn", "-r", path])
     #expect(read.stdout.split(separator: "\n").filter { $0.contains("UDP, length 2") }.count == 6, "\(read.stdout)")
   }

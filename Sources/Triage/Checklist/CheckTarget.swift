@@ -55,11 +55,14 @@ public struct CheckOptions: Codable, Sendable, Hashable {
   public var connectProbes: Int
   /// Echo requests to the destination.
   public var echoCount: Int
+  /// Capture the destination probes' packets (the networking-trace step; needs CAP_NET_RAW).
+  public var trace: Bool
 
-  public init(timeout: Duration = .seconds(3), connectProbes: Int = 3, echoCount: Int = 3) {
+  public init(timeout: Duration = .seconds(3), connectProbes: Int = 3, echoCount: Int = 3, trace: Bool = true) {
     self.timeout = timeout
     self.connectProbes = connectProbes
     self.echoCount = echoCount
+    self.trace = trace
   }
 }
 

@@ -20,6 +20,13 @@ public actor ChecklistRun {
   var connectPending = false
   /// Echo results so far, per address, while a ping runs.
   var liveEcho: [SocketAddress: EchoEvidence] = [:]
+  /// Packet sockets kept between the destination's captures (closing one costs milliseconds).
+  let captureSession = CaptureSession()
+  /// The destination's connects as captured, and why nothing was captured when it was not.
+  var destinationCaptures: [CapturedPackets] = []
+  var captureUnavailable: CaptureUnavailable?
+  /// Steps waiting for another step to finish (the trace step waits for the destination's probes).
+  private var finishWaiters: [StepID: [CheckedContinuation<Void, Never>]] = [:]
 
   public init(target: CheckTarget?, options: CheckOptions = .init()) {
     self.target = target
@@ -59,7 +66,15 @@ public actor ChecklistRun {
     state.isFinished = false
     state.final = nil
     state.provisional = nil
-    await perform(step)
+    if step == .destination {
+      // The trace step reads the destination's packets: new probes, new trace.
+      await withTaskGroup(of: Void.self) { group in
+        group.addTask { await self.perform(.destination) }
+        group.addTask { await self.perform(.networkingTrace) }
+      }
+    } else {
+      await perform(step)
+    }
     finish()
     return state
   }
@@ -96,6 +111,13 @@ public actor ChecklistRun {
       $0.findings += outcome.findings
       $0.finishedMicroseconds = self.elapsed
     }
+    for waiter in finishWaiters.removeValue(forKey: step) ?? [] { waiter.resume() }
+  }
+
+  /// Returns once `step` has finished (at once when it already has).
+  func waitUntilFinished(_ step: StepID) async {
+    if state.step(step).status.isFinished { return }
+    await withCheckedContinuation { finishWaiters[step, default: []].append($0) }
   }
 
   /// Forgets what a step found before, so a re-run replaces its evidence rather than adding to it.
@@ -104,7 +126,9 @@ public actor ChecklistRun {
     case .pathPicture:
       state.evidence.route = nil
       routeTask = nil
-    case .networkingTrace: state.evidence.packets = nil
+    case .networkingTrace:
+      state.evidence.packets = nil
+      state.trace = nil
     case .localStack: state.evidence.interfaces = nil
     case .neighbours: state.evidence.targetNeighbour = nil
     case .defaultGateway:
@@ -116,6 +140,8 @@ public actor ChecklistRun {
       state.evidence.connects = []
       state.evidence.otherPortAnswered = nil
       resolutionTask = nil
+      destinationCaptures = []
+      captureUnavailable = nil
     case .socketState: state.evidence.localListenOverflowRising = nil
     }
   }
@@ -128,6 +154,9 @@ public actor ChecklistRun {
     publish()
     for subscriber in subscribers { subscriber.finish() }
     subscribers = []
+    // Closing packet sockets waits for the kernel (milliseconds each): not on the verdict's path.
+    let session = captureSession
+    Task.detached(priority: .background) { session.close() }
   }
 
   // MARK: state changes, each published

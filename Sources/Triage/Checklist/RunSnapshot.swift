@@ -49,6 +49,8 @@ public struct RunSnapshot: Codable, Sendable, Hashable {
   public var isFinished: Bool
   /// The evidence gathered so far (the decision logic's input).
   public var evidence: Evidence
+  /// The destination probes' packets, once the networking-trace step has them.
+  public var trace: NetworkingTrace?
 
   /// The best verdict so far: final, else provisional.
   public var diagnosis: Diagnosis? { final?.diagnosis ?? provisional?.diagnosis }

@@ -91,6 +91,14 @@ extension ChecklistRun {
       let echo = await echoTask.value
       updateEvidence { $0.echo = echo }
     } else {
+      // No handshake: the verdict rests on the connect's error or silence; ping only adds signs of life. It gets
+      // until 250 ms after the connect started (or its first reply), not its whole schedule: a silent host's
+      // last request would otherwise hold the verdict for another timeout.
+      let graceEnds = connectStarted + .milliseconds(250)
+      while ContinuousClock.now < graceEnds, (liveEcho[echoAddress]?.replies ?? 0) == 0, !Task.isCancelled {
+        try? await Task.sleep(for: .milliseconds(5))
+      }
+      echoTask.cancel()
       let echo = await echoTask.value
       updateEvidence { $0.echo = echo }
     }
@@ -125,11 +133,22 @@ extension ChecklistRun {
   private func connectOnce(_ addresses: [SocketAddress], target: CheckTarget) async -> ProbeResult {
     let label = target.internet?.description ?? target.text
     let result: ProbeResult
-    switch target.transport {
-    case .udp:
-      result = await UDPProbe.probe(addresses, target: label, options: .init(timeout: options.timeout))
-    default:
-      result = await TCPConnectProbe.probe(addresses, target: label, options: .init(timeout: options.timeout))
+    if options.trace {
+      // The networking-trace step reads these captures once this step is over.
+      let traced = switch target.transport {
+      case .udp: await ProbeTracer.udp(addresses, target: label, options: .init(timeout: options.timeout), session: captureSession)
+      default: await ProbeTracer.tcp(addresses, target: label, options: .init(timeout: options.timeout), session: captureSession)
+      }
+      result = traced.result
+      destinationCaptures += traced.traces
+      if captureUnavailable == nil { captureUnavailable = traced.unavailable }
+    } else {
+      switch target.transport {
+      case .udp:
+        result = await UDPProbe.probe(addresses, target: label, options: .init(timeout: options.timeout))
+      default:
+        result = await TCPConnectProbe.probe(addresses, target: label, options: .init(timeout: options.timeout))
+      }
     }
     for attempt in result.attempts {
       let endpoint = attempt.address?.description ?? label

@@ -35,6 +35,7 @@ extension ChecklistRun {
       if result.outcome.isAnswer {
         evidence.replies += 1
         evidence.roundTripMicroseconds.append(result.rttMicroseconds)
+        if evidence.replyTTL == nil { evidence.replyTTL = result.ttl }
       } else if let icmp = result.icmp, evidence.error == nil {
         evidence.error = icmp
       }

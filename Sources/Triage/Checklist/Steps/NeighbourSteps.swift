@@ -43,7 +43,7 @@ extension ChecklistRun {
     var outcome = Self.neighbourOutcome(check)
     // The gateway's echo is the path's baseline round trip: what "high latency" is measured against.
     if check.isAnswered {
-      let echo = await echo(SocketAddress(gateway, port: 0), step: .defaultGateway, count: 2, interval: .milliseconds(50),
+      let echo = await echo(SocketAddress(gateway, port: 0), step: .defaultGateway, count: 2, interval: .milliseconds(10),
                             timeout: .seconds(1))
       if let baseline = echo.roundTripMicroseconds.min() {
         updateEvidence { $0.baselineRoundTripMicroseconds = baseline }
