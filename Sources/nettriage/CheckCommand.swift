@@ -147,7 +147,7 @@ struct CheckCommand: AsyncParsableCommand {
       let contents = BundleContents(report: document, markdown: CheckText.markdown(document, trace: snapshot.trace), snapshot: system,
                                     pcap: capture.bytes.map { Data($0) }, pcapAbsentReason: capture.absentReason, createdAt: startedAt)
       do {
-        let summary = try BundleWriter.write(contents, options: BundleOptions(redact: redact), to: bundle)
+        let summary = try BundleWriter.write(contents, options: BundleOptions(redact: redact, pcapRewriter: PcapRedaction.rewrite), to: bundle)
         if !json && !quiet {
           let redaction = summary.redacted ? ", redacted: \(summary.replacedAddresses) addresses and \(summary.replacedNames) names replaced" : ""
           output.line("Bundle: \(bundle) (\(summary.files.count) files, \(summary.compressedBytes) bytes\(redaction))")

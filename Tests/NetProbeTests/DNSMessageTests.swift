@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import NetProbe
 
@@ -336,18 +337,5 @@ import Testing
     #expect(DNSRecordType(name: "aaaa") == .aaaa && DNSRecordType(name: "TYPE99") == DNSRecordType(rawValue: 99))
     #expect(DNSRecordType(name: "bogus") == nil)
     #expect(DNSResponseCode.nameError.name == "NXDOMAIN" && DNSResponseCode(rawValue: 12).name == "RCODE12")
-  }
-}
-
-/// A small deterministic generator (SplitMix64) so the corruption test is the same on every run.
-struct SeededGenerator: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

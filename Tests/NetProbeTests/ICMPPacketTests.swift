@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import NetProbe
 #if canImport(Glibc)
@@ -315,7 +316,7 @@ import Glibc
 
   /// Every prefix and many random corruptions of every valid message: errors or values, never a trap.
   @Test func prefixesAndCorruptionsNeverCrash() {
-    var generator = ICMPTestRandom(seed: 0x1c3b)
+    var generator = SeededGenerator(seed: 0x1c3b)
     let samples: [([UInt8], AddressFamily)] = Self.errorCases.map { ($0.bytes, $0.family) } + [
       (Self.icmp(type: 0, code: 0, rest: [0, 1, 0, 1], body: [1, 2]), .ipv4),
       ([129, 0, 0, 0, 0, 1, 0, 1], .ipv6),
@@ -342,18 +343,5 @@ import Glibc
       _ = try? ICMPPacket.parse(icmp: random, family: .ipv6)
     }
     #expect(parsed > 0)
-  }
-}
-
-/// A seeded generator, so a failing corruption can be replayed.
-private struct ICMPTestRandom: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9e37_79b9_7f4a_7c15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-    z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-    return z ^ (z >> 31)
   }
 }

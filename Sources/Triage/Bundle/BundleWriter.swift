@@ -86,7 +86,7 @@ public enum BundleWriter {
       if var active = redactor {
         if let rewrite = options.pcapRewriter, let rewritten = rewrite(pcap, &active) {
           redactor = active
-          files.append(BundleFile(name: "capture.pcap", about: "the probes' packets with addresses rewritten to the placeholders (tcpdump -r, Wireshark)",
+          files.append(BundleFile(name: "capture.pcap", about: "the probes' packets with addresses rewritten to the placeholders, payloads zeroed (tcpdump -r, Wireshark)",
                                   bytes: Array(rewritten)))
         } else {
           pcapNote = """
@@ -253,7 +253,10 @@ public enum BundleWriter {
       "  Names became host-N.example (the target's name, its aliases in /etc/hosts, this machine's name) and",
       "  domain-N.example (resolv.conf's search domains), whole words in any case; \"localhost\" stays.",
       "  The same original became the same placeholder in every file. The map back to the originals was not kept.",
-      "  Not redacted: MAC addresses, interface names, process names, user ids, and reversed (in-addr.arpa) names.",
+      "  capture.pcap (when present): addresses rewritten the same way (also inside ICMP quotes), checksums recomputed,",
+      "  TCP/UDP/ICMP payload bytes zeroed (lengths kept), MAC addresses mapped to 02:00:00:00:00:NN.",
+      "  Not redacted: MAC addresses in the snapshot files, interface names, process names, user ids, and reversed",
+      "  (in-addr.arpa) names.",
     ]
     if let targetLine, targetLine.contains("host-") { lines.append(targetLine) }
     return lines.joined(separator: "\n") + "\n"

@@ -36,7 +36,7 @@ public struct NetworkingTrace: Codable, Sendable, Hashable {
     var lines = LadderText.render(decisive, width: width, pathLength: pathLength, referenceTTL: referenceTTL)
     if captures.count > 1 {
       let packets = captures.dropFirst().reduce(0) { $0 + $1.packets.count }
-      lines.append("\(captures.count - 1) more connection\(captures.count == 2 ? "" : "s") captured (\(packets) packets), in the pcap")
+      lines.append("\(captures.count - 1) more connection\(captures.count == 2 ? "" : "s") captured (\(packets) packets; every one goes into --pcap and --bundle)")
     }
     return lines
   }

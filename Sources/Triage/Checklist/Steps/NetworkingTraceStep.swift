@@ -30,9 +30,6 @@ extension ChecklistRun {
       detail(.networkingTrace, "\(capture.flow.transport.rawValue) \(capture.flow.remote): \(count) packet\(count == 1 ? "" : "s")"
              + (capture.interface.map { " on \(SafeText.escape($0))" } ?? ""))
     }
-    if trace.captures.count > 1 {
-      detail(.networkingTrace, "\(trace.captures.count - 1) more connection(s) captured for the pcap")
-    }
     return Self.traceOutcome(trace: trace, packets: packets, transport: target.transport) { self.detail(.networkingTrace, $0) }
   }
 
