@@ -199,9 +199,15 @@ struct CheckCommandNamespaceTests {
 
   @Test func absentOnLinkHost() throws {
     let (client, peer) = try Self.pair()
-    let result = try Self.check(in: client, "198.18.40.77:80")
-    #expect(result.id == "neighbor-unreachable")
+    let report = try Self.report(in: client, "198.18.40.77:80")
+    #expect(report.diagnosis.object["id"] as? String == "neighbor-unreachable")
+    // The capture is empty, and the trace step says why: the SYN waits for ARP.
+    #expect(Self.stepSummary(report.full, "networking-trace")?.hasPrefix("no SYN left: the kernel sends it only once the next hop's MAC is known") == true)
     _ = peer
+  }
+
+  static func stepSummary(_ report: [String: Any], _ id: String) -> String? {
+    ((report["steps"] as? [[String: Any]])?.first { $0["id"] as? String == id })?["summary"] as? String
   }
 
   @Test func deadGateway() throws {
@@ -238,6 +244,7 @@ struct CheckCommandNamespaceTests {
     #expect(report.diagnosis.object["id"] as? String == "local-firewall", "\(report.full)")
     let packets = (report.full["evidence"] as? [String: Any])?["packets"] as? [String: Any]
     #expect(packets?["synsNeverLeft"] as? Bool == true)
+    #expect(Self.stepSummary(report.full, "networking-trace")?.hasPrefix("no SYN reached the interface: this machine dropped its own packets") == true)
     _ = peer
   }
 

@@ -12,11 +12,27 @@ public struct NetworkingTrace: Codable, Sendable, Hashable {
   public var pathLength: Int?
   /// TTL of the destination's echo reply, when ping got one.
   public var referenceTTL: UInt8?
+  /// How the decisive connect ended: explains an empty capture.
+  public var outcome: ProbeOutcome?
 
-  public init(captures: [CapturedPackets], pathLength: Int? = nil, referenceTTL: UInt8? = nil) {
+  public init(captures: [CapturedPackets], pathLength: Int? = nil, referenceTTL: UInt8? = nil, outcome: ProbeOutcome? = nil) {
     self.captures = captures
     self.pathLength = pathLength
     self.referenceTTL = referenceTTL
+    self.outcome = outcome
+  }
+
+  /// Why the decisive capture is empty, from how its connect ended; nil when it is not empty.
+  public var emptyReason: String? {
+    guard let decisive, decisive.packets.isEmpty else { return nil }
+    switch outcome {
+    case .hostUnreachable?:
+      return "no SYN left: the kernel sends it only once the next hop's MAC is known (ARP/ND), and no answer came"
+    case .networkUnreachable?, .notPermitted?, .addressUnavailable?, .networkDown?:
+      return "no SYN left: this machine's own stack refused to send it"
+    default:
+      return "no SYN reached the interface: this machine dropped its own packets (a local firewall rule), or they went another way"
+    }
   }
 
   /// The first connection's capture: the one the verdict rests on (later probes only measure loss and latency).
@@ -34,6 +50,7 @@ public struct NetworkingTrace: Codable, Sendable, Hashable {
   public func ladder(width: Int) -> [String] {
     guard let decisive else { return ["no packets were captured"] }
     var lines = LadderText.render(decisive, width: width, pathLength: pathLength, referenceTTL: referenceTTL)
+    if let emptyReason, lines.count == 2 { lines[1] = "  " + emptyReason }
     if captures.count > 1 {
       let packets = captures.dropFirst().reduce(0) { $0 + $1.packets.count }
       lines.append("\(captures.count - 1) more connection\(captures.count == 2 ? "" : "s") captured (\(packets) packets; every one goes into --pcap and --bundle)")

@@ -18,9 +18,9 @@ extension ChecklistRun {
     case .found?: target.isLoopback ? 1 : (route?.gateway == nil ? 1 : 2)
     default: nil
     }
-    let trace = NetworkingTrace(captures: destinationCaptures, pathLength: pathLength,
-                                referenceTTL: state.evidence.echo?.replyTTL)
     let firstOutcome = state.evidence.connects.first?.attempts.last?.outcome
+    let trace = NetworkingTrace(captures: destinationCaptures, pathLength: pathLength,
+                                referenceTTL: state.evidence.echo?.replyTTL, outcome: firstOutcome)
     let packets = trace.packetEvidence(connectOutcome: firstOutcome)
     state.trace = trace
     updateEvidence { $0.packets = packets }
@@ -39,11 +39,11 @@ extension ChecklistRun {
     guard let flow = trace.flow else { return StepOutcome(status: .info, summary: "no packets captured") }
     var facts: [String] = []
     var status = StepStatus.info
+    if let emptyReason = trace.emptyReason {
+      facts.append(emptyReason)
+      if packets?.synsNeverLeft == true { status = .fail }
+    }
     if let packets {
-      if packets.synsNeverLeft == true {
-        facts.append("no SYN reached the interface: this machine dropped its own packets")
-        status = .fail
-      }
       if packets.synAckIgnored == true {
         facts.append("a SYN-ACK arrived but the connect never completed: dropped on this machine")
         status = .fail
