@@ -15,12 +15,23 @@ struct BenchReport: Codable, Sendable {
   var nettriage_start_us: Spread?
   /// The healthy path's handshake (probe tcp, in-process median): the "one RTT" of the targets.
   var path_rtt_us: Int64
+  /// `check` with no target in the lab client (measured with the healthy scenario).
+  var idle_check: IdleCheck?
   var scenarios: [ScenarioResult]
   var rtt_accuracy: [RTTSeries]
   var targets: [TargetCheck]
+  /// Issue 5's targets for `check`.
+  var check_targets: [TargetCheck]
   /// Runs where nettriage's check or probe tcp gave the wrong answer, with the command that reproduces them.
   var wrong_answers: [String]
   var duration_s: Double
+}
+
+/// `check` with no target, timed in the lab client.
+struct IdleCheck: Codable, Sendable {
+  var run_us: Spread?
+  var wall_us: Spread?
+  var answers: [String: Int]
 }
 
 /// The Markdown tables.
@@ -86,6 +97,35 @@ enum Markdown {
             let nc = result.summary(.netcat)?.wall_us?.median else { continue }
       let step = check.slowestStep.map { "\($0.id) (\(ms($0.median)))" } ?? "-"
       lines.append("| \(result.name) | \(ms(checkWall - nc)) | \(check.provisional_runs)/\(check.runs) | \(step) |")
+    }
+    lines.append("")
+    lines.append("### check: the whole run against the sum of its steps (issue 5)")
+    lines.append("")
+    lines.append("final = in-process time to the final verdict; provisional = to the provisional verdict when one came first; "
+                 + "steps = the sum of the steps' own times (networking trace left out: it waits for the destination's probes, then "
+                 + "reads their packets); the steps run concurrently, so the run takes about its slowest step, not the sum. "
+                 + "Medians / p95, ms.")
+    lines.append("")
+    lines.append("| scenario | answer | final | provisional | steps summed | run ÷ sum | slowest step |")
+    lines.append("| --- | --- | ---: | ---: | ---: | ---: | --- |")
+    for result in report.scenarios where result.skipped == nil {
+      guard let check = result.summary(.check) else { continue }
+      let provisional = check.provisional_runs > 0 ? spread(Spread(check.readings.filter { $0.provisional != nil }.compactMap(\.first_verdict_us))) : "-"
+      let ratio = check.run_us.flatMap { run in check.step_sum_us.map { $0.median > 0 ? fixed(Double(run.median) / Double($0.median), 2) : "-" } } ?? "-"
+      let step = check.slowestStep.map { "\($0.id) (\(ms($0.median)))" } ?? "-"
+      lines.append("| \(result.name) | \(check.usualAnswer ?? "-") | \(spread(check.in_process_us)) | \(provisional) | "
+                   + "\(spread(check.step_sum_us)) | \(ratio) | \(step) |")
+    }
+    if let idle = report.idle_check {
+      lines.append("")
+      lines.append("`check` with no target (local checks only) in the lab client: run \(spread(idle.run_us)) ms, exit \(spread(idle.wall_us)) ms, "
+                   + "answers " + idle.answers.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
+    }
+    lines.append("")
+    lines.append("| target (issue 5) | scenario | measured ms | limit ms | met |")
+    lines.append("| --- | --- | ---: | ---: | --- |")
+    for check in report.check_targets {
+      lines.append("| \(check.target) | \(check.scenario) | \(ms(check.measured_us)) | \(ms(check.limit_us)) | \(check.met ? "yes" : "no") |")
     }
     lines.append("")
     lines.append("### RTT accuracy, high-latency (delay line \(report.delay_ms) ms each way: truth \(2 * report.delay_ms) ms) "

@@ -41,6 +41,9 @@ struct ToolSummary: Codable, Sendable {
   var in_process_us: Spread?
   /// check: wall time outside its own run (process start, namespace entry, exit).
   var outside_run_us: Spread?
+  /// check: the sum of its steps' own times, and the run's duration (see `Reading.step_sum_us`).
+  var step_sum_us: Spread?
+  var run_us: Spread?
   /// check: runs that gave a provisional verdict first.
   var provisional_runs = 0
   /// check: runs whose secondary findings were all there.
@@ -69,6 +72,8 @@ struct ToolSummary: Codable, Sendable {
     first_verdict_us = Spread(readings.compactMap(\.first_verdict_us))
     in_process_us = Spread(readings.compactMap(\.in_process_us))
     outside_run_us = Spread(readings.compactMap(\.outside_run_us))
+    step_sum_us = Spread(readings.compactMap(\.step_sum_us))
+    run_us = Spread(readings.compactMap(\.run_us))
   }
 
   /// The answer given most often.

@@ -61,4 +61,31 @@ enum Targets {
     }
     return checks
   }
+
+  /// Issue 5's targets for `check` (medians, in-process): healthy and refused verdicts under 300 ms; a provisional
+  /// filtered verdict under 1 s when the host shows other signs of life; the final filtered verdict within the
+  /// timeout + 300 ms; `check` with no target under 200 ms.
+  static func evaluateCheck(_ results: [ScenarioResult], idle: IdleCheck?, timeoutSeconds: Int) -> [TargetCheck] {
+    var checks: [TargetCheck] = []
+    func add(_ target: String, _ scenario: String, _ measured: Int64?, _ limit: Int64) {
+      guard let measured else { return }
+      checks.append(TargetCheck(target: target, scenario: scenario, tool: "check", measured_us: measured, limit_us: limit,
+                                met: measured <= limit))
+    }
+    for result in results where result.skipped == nil {
+      guard let check = result.summary(.check) else { continue }
+      switch result.name {
+      case "healthy", "port-closed":
+        add("verdict under 300 ms", result.name, check.in_process_us?.median, 300_000)
+      case "port-filtered", "filtered-at-router":
+        let provisional = Spread(check.readings.filter { $0.provisional != nil }.compactMap(\.first_verdict_us))
+        add("provisional filtered verdict under 1 s", result.name, provisional?.median ?? check.first_verdict_us?.median, 1_000_000)
+        add("final filtered verdict within the timeout + 300 ms", result.name, check.in_process_us?.median,
+            Int64(timeoutSeconds) * 1_000_000 + 300_000)
+      default: break
+      }
+    }
+    add("check with no target under 200 ms", "healthy (no target)", idle?.run_us?.median, 200_000)
+    return checks
+  }
 }

@@ -142,6 +142,11 @@ struct Reading: Codable, Sendable {
   /// check: the slowest checklist step and its duration.
   var slowest_step: String?
   var slowest_step_us: Int64?
+  /// check: the sum of its steps' own times (the networking trace left out: it waits for the destination's
+  /// probes and then only reads their packets), against which the run's total shows the concurrency.
+  var step_sum_us: Int64?
+  /// check: the run's own duration_ms.
+  var run_us: Int64?
 }
 
 enum Readers {
@@ -189,11 +194,13 @@ enum Readers {
     }
     if let duration = microseconds(milliseconds: document["duration_ms"]) {
       reading.outside_run_us = run.wallMicroseconds - duration
+      reading.run_us = duration
     }
     let steps = (document["steps"] as? [[String: Any]] ?? []).compactMap { step -> (String, Int64)? in
       guard let id = step["id"] as? String, let duration = microseconds(milliseconds: step["duration_ms"]) else { return nil }
       return (id, duration)
     }
+    reading.step_sum_us = steps.filter { $0.0 != "networking-trace" }.reduce(0) { $0 + $1.1 }
     if let slowest = steps.max(by: { $0.1 < $1.1 }) {
       reading.slowest_step = slowest.0
       reading.slowest_step_us = slowest.1

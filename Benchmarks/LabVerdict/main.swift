@@ -122,6 +122,7 @@ var baselineRTT: [RTTSeries] = []
 var namespaceExec: Spread?
 var nettriageStart: Spread?
 var wrongAnswers: [String] = []
+var idleCheck: IdleCheck?
 
 for scenario in scenarios {
   let target = ScenarioTarget(scenario.target)!
@@ -171,6 +172,21 @@ for scenario in scenarios {
     }
     progress(".")
   }
+  if scenario.name == "healthy" {
+    // `check` with no target: the local checks alone (interfaces, routes, the lab router as gateway, the lab's DNS
+    // server), what a technician gets by typing just `nettriage check`.
+    progress(" idle")
+    var runTimes: [Int64] = [], wallTimes: [Int64] = [], answers: [String: Int] = [:]
+    for _ in 0..<runs {
+      let run = TimedProcess.run(InsideLab.command([nettriage, "check", "--json"]), limit: .seconds(30))
+      wallTimes.append(run.wallMicroseconds)
+      let document = (try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8))) as? [String: Any]
+      if let duration = (document?["duration_ms"] as? NSNumber)?.doubleValue { runTimes.append(Int64(duration * 1000)) }
+      let id = (document?["diagnosis"] as? [String: Any])?["id"] as? String ?? "no JSON (exit \(run.status))"
+      answers[id, default: 0] += 1
+    }
+    idleCheck = IdleCheck(run_us: Spread(runTimes), wall_us: Spread(wallTimes), answers: answers)
+  }
   if wantRTT && scenario.name == "healthy" {
     progress(" rtt")
     baselineRTT = RTTAccuracy.measure(scenario: scenario.name, truthMicroseconds: 0, count: rttCount, toolbox: toolbox)
@@ -191,9 +207,10 @@ let pathRTT = results.first { $0.name == "healthy" }?.summary(.probeTCP)?.in_pro
   ?? baselineRTT.first?.median_us ?? 0
 let report = BenchReport(environment: environment, runs: runs, timeout_s: timeoutSeconds, delay_ms: delayMilliseconds,
                          rtt_count: rttCount, nping_runs: min(npingRuns, runs), namespace_exec_us: namespaceExec,
-                         nettriage_start_us: nettriageStart, path_rtt_us: pathRTT, scenarios: results,
+                         nettriage_start_us: nettriageStart, path_rtt_us: pathRTT, idle_check: idleCheck, scenarios: results,
                          rtt_accuracy: baselineRTT + rttSeries,
                          targets: Targets.evaluate(results, rtt: rttSeries, pathRTT: pathRTT, timeoutSeconds: timeoutSeconds),
+                         check_targets: Targets.evaluateCheck(results, idle: idleCheck, timeoutSeconds: timeoutSeconds),
                          wrong_answers: wrongAnswers, duration_s: Double(microseconds(ContinuousClock.now - began)) / 1e6)
 if wantJSON {
   let encoder = JSONEncoder()

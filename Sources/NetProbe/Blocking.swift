@@ -1,13 +1,14 @@
 import Dispatch
 
-/// Runs a blocking probe body on a dispatch thread, so it never holds a cooperative-pool thread, and wakes it
-/// through a `CancellationSignal` when the calling task is cancelled.
+/// Runs a blocking probe body on a thread of its own (`BlockingThreads`), so it never holds a cooperative-pool
+/// thread nor waits behind other blocking calls, and wakes it through a `CancellationSignal` when the calling task is
+/// cancelled.
 enum Blocking {
   static func run<T: Sendable>(_ body: @escaping @Sendable (CancellationSignal) -> T) async -> T {
     let signal = CancellationSignal()
     let value = await withTaskCancellationHandler {
       await withCheckedContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(returning: body(signal)) }
+        BlockingThreads.shared.run { continuation.resume(returning: body(signal)) }
       }
     } onCancel: {
       signal.fire()

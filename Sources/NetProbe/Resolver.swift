@@ -164,7 +164,7 @@ public enum Resolver {
     let race = Race<T>()
     return await withCheckedContinuation { continuation in
       race.arm(continuation)
-      DispatchQueue.global().async { race.finish(body()) }
+      BlockingThreads.shared.run { race.finish(body()) }
       let (seconds, attoseconds) = timeout.components
       let nanoseconds = Int(clamping: seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
       DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { race.finish(nil) }

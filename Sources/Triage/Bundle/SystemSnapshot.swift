@@ -178,10 +178,10 @@ public struct SystemSnapshot: Codable, Sendable, Hashable {
       kernel_counters: readCounters(files: sources.counterFiles, ipv6: sources.ipv6Counters))
   }
 
-  /// Gathers every part on a dispatch thread, so the blocking reads never hold a cooperative-pool thread.
+  /// Gathers every part on a thread of its own, so the blocking reads never hold a cooperative-pool thread.
   public static func gather(targetName: String?, toolVersion: String, sources: Sources = Sources()) async -> SystemSnapshot {
     await withCheckedContinuation { continuation in
-      DispatchQueue.global().async {
+      BlockingThreads.shared.run {
         continuation.resume(returning: gatherNow(targetName: targetName, toolVersion: toolVersion, sources: sources))
       }
     }
