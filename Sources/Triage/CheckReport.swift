@@ -91,14 +91,16 @@ public struct CheckReport: Codable, Sendable {
     self.target = target.map(TargetInfo.init)
     started_at = ISO8601DateFormatter().string(from: startedAt)
     duration_ms = Double(snapshot.elapsedMicroseconds) / 1000
-    host = ProcessInfo.processInfo.hostName
+    // The kernel's name for this host, read as is: Foundation's hostName looks the name up (getaddrinfo), which
+    // can mean a DNS query for the report's sake.
+    host = (try? FileAccess.readText("/proc/sys/kernel/hostname").get())?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
     self.privileges = privileges
     steps = snapshot.steps.map {
       StepReport(id: $0.id, title: $0.title, status: $0.status, summary: $0.summary, skip_reason: $0.skipReason,
                  details: $0.details, findings: $0.findings, duration_ms: $0.durationMicroseconds.map { Double($0) / 1000 })
     }
     self.diagnosis = DiagnosisReport(
-      id: diagnosis.id, title: title, summary: diagnosis.primary.summary, on_the_wire: KnowledgeText.onTheWire(diagnosis.id),
+      id: diagnosis.id, title: title, summary: diagnosis.primary.summary, on_the_wire: KnowledgeText.onTheWire(diagnosis.id, hasTarget: target != nil),
       evidence: diagnosis.primary.evidence,
       could_not_tell: diagnosis.primary.couldNotTell, fixes: fixes, secondary: diagnosis.secondary,
       provisional_id: snapshot.provisional?.diagnosis.id, provisional_at_ms: snapshot.provisional.map { Double($0.atMicroseconds) / 1000 },

@@ -110,6 +110,37 @@ public enum Decision {
       return nil
     }
 
+    /// No connect ran: with no target, the verdict on the local checks (interfaces, route, gateway, name servers).
+    func localChecksFinding() -> Finding {
+      if let gateway = evidence.gatewayNeighbour, gateway.failed {
+        return finding(.gatewayUnreachable, "no target given; the default gateway \(gateway.address) did not answer ARP/ND: nothing beyond this link is reachable",
+                       evidence: neighbourLines())
+      }
+      if let dns = evidence.dns, !evidence.targetIsName {
+        switch dns.outcome {
+        case .noServers:
+          return finding(.dnsNoServers, "no target given; no name server is configured (resolv.conf has no nameserver)",
+                         evidence: ["resolv.conf: no nameserver lines"])
+        case .timeout:
+          return finding(.dnsTimeout, "no target given; no configured name server answered: every name lookup will fail",
+                         evidence: (dns.server.map { ["no answer from \($0)"] } ?? []))
+        default: break
+        }
+      }
+      guard evidence.route != nil || evidence.interfaces != nil || evidence.dns != nil else {
+        return finding(.noResponse, "nothing was probed", couldNotTell: ["no connect attempt ran"])
+      }
+      var lines: [String] = []
+      if let interfaces = evidence.interfaces { lines.append("usable interfaces: \(interfaces.usableCount)") }
+      if let gateway = evidence.route?.gateway { lines.append("default gateway \(gateway)" + (evidence.gatewayNeighbour.map { ": \($0.state.rawValue.uppercased())" } ?? "")) }
+      if let baseline = evidence.baselineRoundTripMicroseconds { lines.append("gateway round trip \(ProbeText.milliseconds(baseline))") }
+      if let dns = evidence.dns, dns.outcome == .resolved {
+        lines.append(dns.slowServers.isEmpty ? "name servers answer" : "silent name server(s): " + dns.slowServers.joined(separator: ", "))
+      }
+      return finding(.reachable, "no target given: the local checks pass (interfaces, route, gateway, name servers)", evidence: lines,
+                     couldNotTell: ["whether a particular destination answers: give a target, e.g. nettriage check HOST:PORT"])
+    }
+
     mutating func connectFinding() -> Finding {
       let lines = attemptLines()
       let address = values["address"] ?? "the destination"
@@ -128,9 +159,7 @@ public enum Decision {
         return finding(.reachable, evidence.transport == .udp ? "\(address):\(port) replied over UDP" : "\(address):\(port) completed the TCP handshake",
                        evidence: lines)
       }
-      guard let decisive = decisiveAttempt() else {
-        return finding(.noResponse, "nothing was probed", couldNotTell: ["no connect attempt ran"])
-      }
+      guard let decisive = decisiveAttempt() else { return localChecksFinding() }
       switch decisive.outcome {
       case .refused:
         return refusedFinding(decisive, lines: lines)

@@ -4,13 +4,22 @@ import NetProbe
 public enum KnowledgeText {
   /// The verdict's title and its fixes, a line each: "What to do: `linux command` (Windows: `command`)".
   public static func render(_ diagnosis: Diagnosis, target: CheckTarget? = nil) -> (title: String, fixes: [String]) {
+    if target == nil, diagnosis.id == .reachable {
+      // No target: "reachable" speaks for the local checks, and the only useful next step is a target.
+      return ("The local checks pass", ["Check what the user cannot reach, by name and port as the application uses them: `nettriage check HOST:PORT` (or a URL)"])
+    }
     let entry = KnowledgeBase.shared.entry(for: diagnosis.id)
     let fixes = entry.fixes(filledWith: values(for: diagnosis, target: target)).map(line)
     return (entry.title, fixes)
   }
 
   /// What happened on the wire, in plain words, for the verdict.
-  public static func onTheWire(_ id: DiagnosisID) -> String { KnowledgeBase.shared.entry(for: id).onTheWire }
+  public static func onTheWire(_ id: DiagnosisID, hasTarget: Bool = true) -> String {
+    if !hasTarget && id == .reachable {
+      return "No target was given, so no connection was tried: this machine has a usable interface and route, its default gateway answered ARP/ND (and ping when allowed), and its name servers answered a query."
+    }
+    return KnowledgeBase.shared.entry(for: id).onTheWire
+  }
 
   /// The placeholder values of this run: the finding's own (address, port, interface, gateway, source, sender)
   /// and the target's (target, host, name, port).

@@ -259,6 +259,31 @@ struct CheckCommandNamespaceTests {
     #expect(packets?["synAckIgnored"] as? Bool == true)
   }
 
+  /// `check` with no target inside the client: the local checks and the name servers of its resolv.conf (the one
+  /// `ip netns exec` mounts from /etc/netns/NAME/), a responder on the peer answering or silent.
+  @Test(arguments: [DNSResponder.Mode.refused, .silent])
+  func noTargetChecksTheNameServers(mode: DNSResponder.Mode) throws {
+    let (client, peer) = try Self.pair()
+    let directory = "/etc/netns/" + client.name
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try "nameserver 198.18.40.1\n".write(toFile: directory + "/resolv.conf", atomically: true, encoding: .utf8)
+    let responder = try peer.perform { try DNSResponder(address: SocketAddress(.v4(198, 18, 40, 1), port: 53), configuration: .init(mode: mode)) }
+    let result = try client.exec(CommandLineTests.binary, ["check", "--json", "-t", "1"], check: false)
+    let report = try #require(try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)\(result.stderr)")
+    let id = (report["diagnosis"] as? [String: Any])?["id"] as? String
+    let destination = Self.stepSummary(report, "destination") ?? ""
+    if mode == .silent {
+      #expect(id == "dns-timeout" && result.status == 1, "\(report)")
+      #expect(destination.hasPrefix("no target given; no name server answers: 198.18.40.1:53 silent"), "\(destination)")
+    } else {
+      // REFUSED is an answer: the server is alive.
+      #expect(id == "reachable" && result.status == 0, "\(report)")
+      #expect(destination.hasPrefix("no target given; the name server answers"), "\(destination)")
+    }
+    _ = responder
+  }
+
   @Test func egressWithoutCarrier() throws {
     let (client, peer) = try Self.pair()
     try peer.ip(["link", "set", "veth1", "down"])

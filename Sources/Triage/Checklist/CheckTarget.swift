@@ -57,12 +57,18 @@ public struct CheckOptions: Codable, Sendable, Hashable {
   public var echoCount: Int
   /// Capture the destination probes' packets (the networking-trace step; needs CAP_NET_RAW).
   public var trace: Bool
+  /// Where the name servers are configured, and their port (tests point these at their own responders).
+  public var resolvConfPath: String
+  public var nameServerPort: UInt16
 
-  public init(timeout: Duration = .seconds(3), connectProbes: Int = 3, echoCount: Int = 3, trace: Bool = true) {
+  public init(timeout: Duration = .seconds(3), connectProbes: Int = 3, echoCount: Int = 3, trace: Bool = true,
+              resolvConfPath: String = "/etc/resolv.conf", nameServerPort: UInt16 = 53) {
     self.timeout = timeout
     self.connectProbes = connectProbes
     self.echoCount = echoCount
     self.trace = trace
+    self.resolvConfPath = resolvConfPath
+    self.nameServerPort = nameServerPort
   }
 }
 

@@ -20,9 +20,10 @@ extension ChecklistRun {
     }
   }
 
-  /// Step 6: name resolution, then the application port (TCP handshake, UDP exchange or unix connect).
+  /// Step 6: name resolution, then the application port (TCP handshake, UDP exchange or unix connect). With no
+  /// target: whether the configured name servers answer.
   func destinationStep() async -> StepOutcome {
-    guard let target else { return .skip("no target given: the local checks only") }
+    guard let target else { return await nameServersCheck() }
     if case let .unix(path) = target.target { return await unixDestination(path) }
 
     // For a name (not this host's own), ask each configured server directly, beside getaddrinfo: it tells
