@@ -81,6 +81,14 @@ let package = Package(
       dependencies: ["NetProbe", "Triage", "TriageTUI"],
       path: "Benchmarks/TUIFrames"
     ),
+    // libFuzzer target for the packet decoder. A normal build gets a stub that prints how to build the real one:
+    // `swift build -c release --scratch-path .build-fuzz --product decoder-fuzz --sanitize fuzzer -Xswiftc -DDECODER_FUZZ`.
+    .executableTarget(
+      name: "decoder-fuzz",
+      dependencies: ["NetProbe"],
+      path: "Fuzz/DecoderFuzz",
+      exclude: ["seeds"]
+    ),
     // Loopback servers the tests open; used by tests only.
     .target(name: "TestSupport", dependencies: ["NetProbe", "CNetProbe"], path: "Tests/TestSupport"),
     .testTarget(name: "NetProbeTests", dependencies: ["NetProbe", "TestSupport"]),

@@ -111,7 +111,8 @@ enum Markdown {
     for result in report.scenarios where result.skipped == nil {
       guard let check = result.summary(.check) else { continue }
       let provisional = check.provisional_runs > 0 ? spread(Spread(check.readings.filter { $0.provisional != nil }.compactMap(\.first_verdict_us))) : "-"
-      let ratio = check.run_us.flatMap { run in check.step_sum_us.map { $0.median > 0 ? fixed(Double(run.median) / Double($0.median), 2) : "-" } } ?? "-"
+      var ratio = "-"
+      if let run = check.run_us?.median, let sum = check.step_sum_us?.median, sum > 0 { ratio = fixed(Double(run) / Double(sum), 2) }
       let step = check.slowestStep.map { "\($0.id) (\(ms($0.median)))" } ?? "-"
       lines.append("| \(result.name) | \(check.usualAnswer ?? "-") | \(spread(check.in_process_us)) | \(provisional) | "
                    + "\(spread(check.step_sum_us)) | \(ratio) | \(step) |")

@@ -3,6 +3,7 @@
 // Traffic goes to 127.0.0.1 and ::1 only; no name is ever looked up.
 //
 //   swift run -c release tcp-probe-rate [--count N] [--nc-count N] [--rounds R] [--family 4|6|both] [--json]
+//   swift run -c release tcp-probe-rate --capture [--count N] [--rounds R] [--family 4|6|both] [--memory-count N] [--json]
 import NetProbe
 #if canImport(Glibc)
 import Glibc
@@ -10,12 +11,16 @@ import Glibc
 
 let usage = """
   usage: tcp-probe-rate [--count N] [--nc-count N] [--rounds R] [--family 4|6|both] [--json] [--experiments]
+         tcp-probe-rate --capture [--count N] [--rounds R] [--family 4|6|both] [--memory-count N] [--json]
     --count N      probes in each in-process loop, over all rounds (default 20000)
     --nc-count N   `nc -z` runs in the baseline loop, over all rounds (default 300; 0 skips it)
     --rounds R     the loops take turns R times, each doing 1/R of its count (default 5)
     --family F     4 (127.0.0.1), 6 (::1) or both (default both); nc runs on 127.0.0.1
     --json         print one JSON object instead of the tables
     --experiments  also run X1-X5 (IPv4): the async probe's dispatch hop taken apart piece by piece
+    --capture      instead: what --trace costs (root/CAP_NET_RAW): the async probe against ProbeTracer.tcp with one
+                   CaptureSession, taking turns, then the memory (VmRSS, VmHWM) of one long traced loop
+    --memory-count N  probes in --capture's memory loop, sampled every 1,000 (default 10000; 0 skips it)
   """
 
 var count = 20_000
@@ -24,6 +29,8 @@ var rounds = 5
 var families = ["127.0.0.1", "::1"]
 var wantJSON = false
 var wantExperiments = false
+var wantCapture = false
+var memoryCount = 10_000
 var arguments = CommandLine.arguments.dropFirst()
 func fail(_ message: String) -> Never {
   printError("tcp-probe-rate: \(message)\n\(usage)\n")
@@ -31,11 +38,12 @@ func fail(_ message: String) -> Never {
 }
 while let argument = arguments.popFirst() {
   switch argument {
-  case "--count", "--nc-count", "--rounds":
+  case "--count", "--nc-count", "--rounds", "--memory-count":
     guard let text = arguments.popFirst(), let value = Int(text), value >= 0 else { fail("\(argument) needs a number") }
     switch argument {
     case "--count": count = value
     case "--nc-count": ncCount = value
+    case "--memory-count": memoryCount = value
     default: rounds = value
     }
   case "--family":
@@ -47,6 +55,7 @@ while let argument = arguments.popFirst() {
     }
   case "--json": wantJSON = true
   case "--experiments": wantExperiments = true
+  case "--capture": wantCapture = true
   case "-h", "--help":
     print(usage)
     exit(0)
@@ -62,6 +71,10 @@ let environment = [
   ("tcp_tw_reuse", readSmallFile("/proc/sys/net/ipv4/tcp_tw_reuse") ?? "?"),
   ("ip_local_port_range", readSmallFile("/proc/sys/net/ipv4/ip_local_port_range") ?? "?"),
 ]
+if wantCapture {
+  await runCaptureBenchmark(count: count, rounds: rounds, families: families, memoryCount: memoryCount, asJSON: wantJSON,
+                            environment: environment)
+}
 @MainActor func progress(_ text: String) {
   if !wantJSON { printError(text) }
 }

@@ -17,10 +17,15 @@ extension LabService {
                                                         "--address", LabTopology.server4, "--address", LabTopology.server6])
   }
 
-  /// A listener whose accept queue is full and never drains.
-  public static func backlog(port: UInt16, backlog: Int) -> LabService {
-    LabService(role: "backlog-listener", host: .server,
-               arguments: ["serve-backlog", "--port", String(port), "--backlog", String(backlog)])
+  /// A listener whose accept queue is full most of the time: it takes one connection off the queue every
+  /// `acceptEveryMilliseconds` and a crowd of other clients refills the place `crowdRefillMilliseconds` later;
+  /// with `acceptEveryMilliseconds` nil it never accepts and the queue never drains.
+  public static func backlog(port: UInt16, backlog: Int, acceptEveryMilliseconds: Int?, crowdRefillMilliseconds: Int = 0) -> LabService {
+    var arguments = ["serve-backlog", "--port", String(port), "--backlog", String(backlog)]
+    if let acceptEveryMilliseconds {
+      arguments += ["--accept-every-ms", String(acceptEveryMilliseconds), "--crowd-refill-ms", String(crowdRefillMilliseconds)]
+    }
+    return LabService(role: "backlog-listener", host: .server, arguments: arguments)
   }
 
   /// A server that accepts and never reads.

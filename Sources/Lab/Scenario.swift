@@ -33,6 +33,9 @@ public struct Scenario: Sendable, Hashable, Identifiable {
   public var services: [LabService]
   /// Why the scenario cannot be built on this kind of machine yet; `lab up` refuses it with this reason.
   public var unavailable: String?
+  /// The `--timeout` (seconds) `nettriage check` needs to reach the diagnosis: 1 for most; more where the evidence
+  /// is a handshake that completes only on a SYN retransmit, which a shorter connect gives up before.
+  public var checkTimeoutSeconds: Int = 1
 
   public var id: String { name }
 

@@ -7,6 +7,11 @@ extension Scenario {
     let server = LabTopology.server4, server6 = LabTopology.server6
     let web = "\(server):80", web6 = "[\(server6)]:80"
     let router = LabHost.router, client = LabHost.client
+    // listen-queue-overflow: a place frees every 750 ms and stays free 360 ms. SYN retransmits 1 to 1.03 s apart
+    // (linear timeouts, Linux 6.7 and later; the kernel's timers round up) land 250 to 280 ms later in that cycle
+    // each time, so the first three retransmits always find a gap, even for a connect that starts just after its
+    // predecessor took the place: a connect completes within about 3 s, hence check's 4 s timeout.
+    let queue = (acceptEvery: 750, crowdRefill: 360, checkTimeout: 4)
     return [
       Scenario(
         name: "healthy", summary: "Nothing is wrong: the web server answers on port 80, DNS answers for lab.test.",
@@ -116,18 +121,24 @@ extension Scenario {
                       contents: LabTopology.clientHosts(extra: ["\(LabTopology.server2Address4)\twww.lab.test"]))],
         services: LabService.standard()),
       Scenario(
-        name: "listen-queue-overflow", summary: "The web server listens with backlog 1 and never accepts: its full queue drops new SYNs.",
-        complaint: "Connections to 198.18.2.10 port 80 hang, though the server team says the service runs.",
-        diagnosis: "listen-queue-overflow", secondary: [], target: web, probe: ["probe", "tcp", web], expectedOutcome: "timed-out",
-        explanation: "The listener's accept queue holds 2 connections (backlog 1 + 1) that are never accepted, so the server's kernel drops every new SYN: the client sees silence, like a filter. The evidence is on the server (nettriage lab exec --host server -- nettriage probe sockets): the listener's accept queue is 2/1, full, and ListenOverflows/ListenDrops rise with each SYN.",
-        setup: [], services: [.tcpListeners(ports: [443, 8080]), .backlog(port: 80, backlog: 1), .udpEcho, .dns(.answer)]),
+        name: "listen-queue-overflow",
+        summary: "The web server takes a connection off its backlog-1 queue only every 0.75 s and a crowd refills it: many SYNs are dropped.",
+        complaint: "Connections to 198.18.2.10 port 80 take a second or more, though the server team says the service runs.",
+        diagnosis: "listen-queue-overflow", secondary: [], target: web,
+        probe: ["probe", "tcp", web, "-n", "5", "-i", "0", "-t", "4"], expectedOutcome: "connected",
+        explanation: "The listener's accept queue holds 2 connections (backlog 1 + 1). The application takes one off it every \(queue.acceptEvery) ms and a crowd of other clients (connections the service makes inside the server) takes the freed place \(queue.crowdRefill) ms later, so the queue is full about half the time and the server's kernel drops the SYNs that arrive then. A client's SYN gets in only inside a gap, so its connect completes on one of its kernel's SYN retransmits, about 1, 2 or 3 s after it started (this kernel sends them 1 s apart at first, net.ipv4.tcp_syn_linear_timeouts; a kernel without that setting sends them after 1, 3 and 7 s, and a connect may then take 7 s); a connect right after another always waits, because the first one's connection holds the place until the next accept. Ping and port 443 answer in well under a millisecond with nothing lost, so the path is fine and only SYNs to port 80 are dropped: that is what `nettriage check \(web) -t \(queue.checkTimeout)` sees from the client. The proof is on the server (nettriage lab exec --host server -- nettriage probe sockets --listen --port 80): the accept queue at 2/1 and ListenOverflows rising with each dropped SYN. A queue that never drains would look like port-filtered from the client.",
+        setup: [],
+        services: [.tcpListeners(ports: [443, 8080]), .backlog(port: 80, backlog: 1, acceptEveryMilliseconds: queue.acceptEvery, crowdRefillMilliseconds: queue.crowdRefill),
+                   .udpEcho, .dns(.answer)],
+        checkTimeoutSeconds: queue.checkTimeout),
       Scenario(
         name: "packet-loss", summary: "The router drops \(parameters.lossPercent)% of forwarded packets at random.",
         complaint: "Connections to 198.18.2.10 are slow and sometimes fail.", diagnosis: "reachable", secondary: ["packet-loss"],
         target: web, probe: ["probe", "udp", "\(server):7", "--payload", "ping", "-n", "20", "-i", "0.05"], expectedOutcome: "reply",
         explanation: "An nftables rule in the router (numgen random mod 100 < \(parameters.lossPercent), since this kernel has no netem) drops packets both ways: about \(100 - (100 - parameters.lossPercent) * (100 - parameters.lossPercent) / 100)% of echo round trips fail, and lost SYNs are retransmitted after 1 s, so some connects take a second longer.",
         setup: [nft(router, hook: "forward", ["numgen random mod 100 < \(parameters.lossPercent) counter drop"])],
-        services: LabService.standard()),
+        // A connect whose first SYN (or SYN-ACK) is lost completes on the 1 s retransmit: check must wait for it.
+        services: LabService.standard(), checkTimeoutSeconds: 4),
       highLatency(parameters.delayMilliseconds),
       Scenario(
         name: "local-firewall", summary: "An nftables output rule in the client drops its own packets to port 80.",

@@ -11,8 +11,17 @@ public enum Decision {
     return Diagnosis(primary: primary, secondary: context.secondaryFindings(after: primary))
   }
 
-  /// Connect times this long or longer, while the path answers in far less, mean the first SYN went unanswered.
-  static let retransmitStepMicroseconds: Int64 = 900_000
+  /// How early before a retransmit's time a handshake may complete and still count as completed on it (timers fire
+  /// on time or late, never much early), and how long after that retransmit's round trip: the kernel's timer wheel
+  /// rounds each timeout up (by up to about 3% at 1 s, more for longer ones, and the rounding adds up) and a
+  /// loaded machine runs late.
+  static let stepEarlyMicroseconds: Int64 = 50_000
+  static let stepLateMicroseconds: Int64 = 300_000
+  static let stepLatePerMille: Int64 = 50
+  /// Echo replies needed, none lost, before SYN drops can be blamed on the listener rather than the path: a path
+  /// that loses a quarter of its packets each way still brings 3 echoes of 3 back one time in six, 8 of 8 one time
+  /// in a hundred.
+  static let cleanEchoReplies = 8
 
   struct Context {
     let evidence: Evidence
@@ -146,15 +155,22 @@ public enum Decision {
       let address = values["address"] ?? "the destination"
       let port = values["port"] ?? "?"
       if !answered.isEmpty {
-        if let slow = retransmitStepTimes(), !slow.isEmpty {
+        let timing = handshakeTiming()
+        let steppedLines = timing?.steppedLines() ?? []
+        if evidence.localListenOverflowRising == true, answered.count < attempts.count || !steppedLines.isEmpty {
           return finding(.listenQueueOverflow,
-                         "\(address):\(port) answered only after SYN retransmits (\(slow.map(ProbeText.milliseconds).joined(separator: ", "))): its accept queue is full and it drops SYNs",
-                         evidence: lines, couldNotTell: ["the server's own counters (ListenOverflows) unless the listener is on this machine"])
+                         "\(address):\(port) answers only some handshakes, or late: its accept queue is full and the kernel drops SYNs (ListenOverflows rose)",
+                         evidence: lines + steppedLines + ["ListenOverflows rising on this host"])
         }
-        if evidence.localListenOverflowRising == true, answered.count < attempts.count {
+        if let timing, let cleanPath = cleanPathLines(timing) {
+          let times = timing.stepped.map { Decision.seconds($0.microseconds) }.joined(separator: ", ")
           return finding(.listenQueueOverflow,
-                         "\(address):\(port) answers only some handshakes: its accept queue is full and the kernel drops SYNs (ListenOverflows rose)",
-                         evidence: lines + ["ListenOverflows rising on this host"])
+                         "\(address):\(port) answered only on SYN retransmits (\(times)) while the path loses nothing: its accept queue is full and its kernel drops SYNs",
+                         evidence: lines + steppedLines + cleanPath + [timing.scheduleLine],
+                         couldNotTell: [
+                           "the server's own evidence: its listener's accept queue at or above its backlog and TcpExtListenOverflows rising; run `nettriage probe sockets --listen --port \(port)` on the server",
+                           "a device in the path that drops SYNs alone (a SYN rate limit) would look the same from here: ping only shows that the path loses no other packets",
+                         ])
         }
         return finding(.reachable, evidence.transport == .udp ? "\(address):\(port) replied over UDP" : "\(address):\(port) completed the TCP handshake",
                        evidence: lines)
@@ -252,7 +268,8 @@ public enum Decision {
                                           : "\(address) is up but never answered the SYN to port \(port): a firewall drops it silently",
                        evidence: lines + life + (evidence.packets?.synRetransmits.map { ["capture: \($0 + 1) SYN(s) left this machine, none answered"] } ?? []),
                        couldNotTell: udp ? ["whether UDP port \(port) is open and ignores this payload or is filtered: UDP gives no handshake"]
-                                         : ["whether the host's own firewall or one in the path drops the SYN: that needs a capture on both sides"])
+                                         : ["whether the host's own firewall or one in the path drops the SYN: that needs a capture on both sides",
+                                            "whether a listener on port \(port) has a full accept queue that never drains: its kernel drops SYNs silently too, which looks the same from here; on the server, `nettriage probe sockets --listen --port \(port)` shows the queue against its backlog and ListenOverflows"])
       }
       return finding(.noResponse, "no answer from \(address) at all: it may be down, or everything to it is filtered", evidence: lines,
                      couldNotTell: ["whether the host is down or filtered: no ping reply, no ARP answer and no other port gave a sign of life"]
@@ -268,16 +285,8 @@ public enum Decision {
           findings.append(Finding(id: .icmpBlocked, severity: .secondary, summary: "ping gets no reply but TCP reaches the host: ICMP echo is filtered",
                                   evidence: ["echo: \(echo.sent) sent, 0 replies"], values: values))
         }
-        let probes = evidence.connects.filter { $0.outcome != .cancelled }
-        let lost = probes.filter { !$0.outcome.isAnswer }.count
-        // An overflowing queue explains its own lost handshakes.
-        if primary.id == .reachable, probes.count >= 2, lost > 0 {
-          let percent = Double(lost) * 100 / Double(probes.count)
-          findings.append(Finding(id: .packetLoss, severity: .secondary,
-                                  summary: "\(lost) of \(probes.count) probes got no answer (\(ProbeText.decimal(percent, places: 1))% loss)",
-                                  evidence: ["probes: \(probes.count) sent, \(probes.count - lost) answered"], values: values))
-        }
-        // Retransmit steps already explain the slow handshakes of an overflowing queue.
+        // An overflowing queue explains its own lost and late handshakes.
+        if primary.id == .reachable, let loss = packetLoss() { findings.append(loss) }
         if primary.id == .reachable, let latency = highLatency() { findings.append(latency) }
       }
       if let dns = evidence.dns, !dns.slowServers.isEmpty, primary.id != .dnsTimeout {
@@ -288,8 +297,39 @@ public enum Decision {
       return findings
     }
 
+    /// Probes that got no answer, and handshakes that completed only on a SYN retransmit: a SYN or its SYN-ACK was
+    /// lost on the way (the path, or a listener too busy to take it: see `cleanPathLines`).
+    func packetLoss() -> Finding? {
+      let probes = evidence.connects.filter { $0.outcome != .cancelled }
+      let lost = probes.filter { !$0.outcome.isAnswer }.count
+      let timing = handshakeTiming()
+      let late = timing?.stepped.count ?? 0
+      guard (probes.count >= 2 && lost > 0) || late > 0 else { return nil }
+      var parts: [String] = []
+      if lost > 0 {
+        parts.append("\(lost) of \(probes.count) probes got no answer (\(ProbeText.decimal(Double(lost) * 100 / Double(probes.count), places: 1))% loss)")
+      }
+      if late > 0 {
+        parts.append("\(late) of \(answered.count) handshakes completed only on a SYN retransmit: a SYN or its SYN-ACK was lost")
+      }
+      var couldNotTell: [String] = []
+      if late > 0 {
+        couldNotTell.append("whether the path or a listener with a full accept queue dropped those SYNs: blaming the listener needs at least \(Decision.cleanEchoReplies) echo replies with none lost and two late handshakes")
+      }
+      return Finding(id: .packetLoss, severity: .secondary, summary: parts.joined(separator: "; "),
+                     evidence: ["probes: \(probes.count) sent, \(probes.count - lost) answered"] + (timing?.steppedLines() ?? []) + echoLossLines(),
+                     couldNotTell: couldNotTell, values: values)
+    }
+
+    func echoLossLines() -> [String] {
+      guard let echo = evidence.echo, echo.skippedReason == nil, echo.sent > 0, echo.replies < echo.sent else { return [] }
+      return ["ping: \(echo.replies) of \(echo.sent) echo replies"]
+    }
+
     func highLatency() -> Finding? {
-      let times = answered.map(\.elapsedMicroseconds).sorted()
+      // A handshake that completed on a SYN retransmit says nothing of the path's round trip: the kernel's timers
+      // round the retransmit's time up by tens of milliseconds.
+      let times = (handshakeTiming()?.unstepped ?? answered.map(\.elapsedMicroseconds)).sorted()
       guard !times.isEmpty else { return nil }
       let median = times[times.count / 2]
       let threshold: Int64
@@ -317,14 +357,45 @@ public enum Decision {
       return attempts.last
     }
 
-    /// Handshake times that sit on a SYN retransmit step while the path itself answers fast.
-    func retransmitStepTimes() -> [Int64]? {
-      guard evidence.transport == .tcp else { return nil }
+    /// The answered handshakes' times against the kernel's SYN retransmit schedule; nil where they cannot say
+    /// anything about retransmits: not TCP, nothing answered, or no round trip to the destination well under the
+    /// first retransmit's time (a slow path makes every handshake slow, on a step or not).
+    func handshakeTiming() -> HandshakeTiming? {
+      guard evidence.transport == .tcp, !answered.isEmpty else { return nil }
+      let schedule = evidence.synRetransmits ?? .classic
+      let retransmits = schedule.retransmitMicroseconds
+      guard let first = retransmits.first else { return nil }
+      // The destination's own round trip: its fastest echo reply or handshake. Not the gateway's baseline: a slow
+      // far side would then make every handshake look like a retransmit.
       let times = answered.map(\.elapsedMicroseconds)
-      let slow = times.filter { $0 >= Decision.retransmitStepMicroseconds }
-      guard !slow.isEmpty else { return nil }
-      let fastest = ([times.min()] + [evidence.echo?.roundTripMicroseconds.min(), evidence.baselineRoundTripMicroseconds]).compactMap { $0 }.min() ?? 0
-      return fastest * 4 < Decision.retransmitStepMicroseconds ? slow : nil
+      let echoTimes = evidence.echo?.roundTripMicroseconds ?? []
+      guard let roundTrip = (times + echoTimes).min(), roundTrip * 4 < first else { return nil }
+      var timing = HandshakeTiming(schedule: schedule, scheduleWasRead: evidence.synRetransmits != nil, roundTrip: roundTrip)
+      for time in times {
+        if time < first - Decision.stepEarlyMicroseconds {
+          timing.unstepped.append(time)
+        } else if let index = retransmits.firstIndex(where: { time >= $0 - Decision.stepEarlyMicroseconds && time <= $0 + roundTrip + Decision.stepLateMicroseconds + $0 * Decision.stepLatePerMille / 1000 }) {
+          timing.stepped.append((time, index + 1))
+        } else {
+          timing.offStep.append(time)
+          timing.unstepped.append(time)
+        }
+      }
+      return timing
+    }
+
+    /// Why the SYN drops are the listener's and not the path's, or nil when the evidence does not show it: at
+    /// least two handshakes completed on a retransmit (one lost SYN is ordinary loss), none was slow off the
+    /// schedule, and ping got several replies with none lost (a lossy path loses echoes too; an overflowing
+    /// listener drops only SYNs to its port).
+    func cleanPathLines(_ timing: HandshakeTiming) -> [String]? {
+      guard timing.stepped.count >= 2, timing.offStep.isEmpty,
+            let echo = evidence.echo, echo.skippedReason == nil, echo.replies >= Decision.cleanEchoReplies, echo.replies == echo.sent
+      else { return nil }
+      let unanswered = timing.stepped.reduce(0) { $0 + $1.retransmit }
+      let sent = timing.stepped.count + unanswered
+      return ["ping: \(echo.replies) of \(echo.sent) echo replies, fastest \(ProbeText.milliseconds(echo.roundTripMicroseconds.min() ?? 0)): "
+              + "the path lost none, while \(unanswered) of the \(sent) SYNs of those handshakes got no answer"]
     }
 
     /// The sender of an ICMP error when it is not this machine's own stack.
@@ -363,6 +434,57 @@ public enum Decision {
     func dnsDisagreementLines() -> [String] {
       guard let dns = evidence.dns, dns.hostsFileDisagrees else { return [] }
       return ["the hosts file maps the name to \(dns.addresses.map(\.description).joined(separator: ", ")), which DNS does not give: the connection went to the hosts-file address"]
+    }
+  }
+
+  /// `1.003 s`
+  static func seconds(_ microseconds: Int64, places: Int = 3) -> String {
+    ProbeText.decimal(Double(microseconds) / 1_000_000, places: places) + " s"
+  }
+
+  /// The answered handshakes sorted by what their times say: at once, on a SYN retransmit, or slow for no
+  /// retransmit of the schedule.
+  struct HandshakeTiming {
+    var schedule: SYNRetransmitSchedule
+    /// The schedule came from the evidence (the kernel's sysctls), not the classic default.
+    var scheduleWasRead: Bool
+    /// The destination's fastest round trip (echo or handshake).
+    var roundTrip: Int64
+    /// Handshakes that completed one round trip after retransmit number `retransmit` (1 is the first).
+    var stepped: [(microseconds: Int64, retransmit: Int)] = []
+    /// Slow handshakes on no retransmit's time.
+    var offStep: [Int64] = []
+    /// The times of the handshakes that did not complete on a retransmit (at once, or off the schedule).
+    var unstepped: [Int64] = []
+
+    init(schedule: SYNRetransmitSchedule, scheduleWasRead: Bool, roundTrip: Int64) {
+      self.schedule = schedule
+      self.scheduleWasRead = scheduleWasRead
+      self.roundTrip = roundTrip
+    }
+
+    /// "connected after 1.003 s: on the kernel's first SYN retransmit (sent at 1 s); the SYN before it got no answer"
+    func steppedLines() -> [String] {
+      let retransmits = schedule.retransmitMicroseconds
+      return stepped.map { time, retransmit in
+        let sentAt = Decision.seconds(retransmits[retransmit - 1], places: 0)
+        let before = retransmit == 1 ? "the SYN before it" : "the \(retransmit) SYNs before it"
+        return "connected after \(Decision.seconds(time)): on the kernel's \(Self.ordinal(retransmit)) SYN retransmit (sent at \(sentAt)); \(before) got no answer"
+      }
+    }
+
+    /// The schedule the times were held against, and where it came from.
+    var scheduleLine: String {
+      let times = schedule.retransmitMicroseconds.map { ProbeText.decimal(Double($0) / 1_000_000, places: 0) }.joined(separator: ", ")
+      guard scheduleWasRead else { return "SYN retransmits assumed at \(times) s (the classic schedule: this kernel's sysctls were not recorded)" }
+      let source = schedule.linearTimeouts > 0 ? "net.ipv4.tcp_syn_linear_timeouts=\(schedule.linearTimeouts), tcp_syn_retries=\(schedule.retries)"
+                                                : "exponential backoff, tcp_syn_retries=\(schedule.retries)"
+      return "this kernel retransmits an unanswered SYN after \(times) s (\(source))"
+    }
+
+    static func ordinal(_ number: Int) -> String {
+      let words = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"]
+      return number >= 1 && number <= words.count ? words[number - 1] : "#\(number)"
     }
   }
 }

@@ -30,12 +30,15 @@ public struct Evidence: Codable, Sendable, Hashable {
   public var localListenOverflowRising: Bool?
   /// The path's baseline round trip (e.g. the gateway's echo), for judging latency.
   public var baselineRoundTripMicroseconds: Int64?
+  /// When this machine's kernel retransmits an unanswered SYN (read where the connects ran); nil when not read,
+  /// e.g. a recording older than the field: the decision then assumes the classic 1, 3, 7 s schedule.
+  public var synRetransmits: SYNRetransmitSchedule?
 
   public init(transport: Transport, targetIsLoopback: Bool = false, targetIsName: Bool = false, interfaces: InterfaceEvidence? = nil,
               dns: DNSEvidence? = nil, route: RouteEvidence? = nil, gatewayNeighbour: NeighbourEvidence? = nil,
               targetNeighbour: NeighbourEvidence? = nil, echo: EchoEvidence? = nil, connects: [ProbeResult] = [],
               otherPortAnswered: Bool? = nil, packets: PacketEvidence? = nil, localListenOverflowRising: Bool? = nil,
-              baselineRoundTripMicroseconds: Int64? = nil) {
+              baselineRoundTripMicroseconds: Int64? = nil, synRetransmits: SYNRetransmitSchedule? = nil) {
     self.transport = transport
     self.targetIsLoopback = targetIsLoopback
     self.targetIsName = targetIsName
@@ -50,6 +53,7 @@ public struct Evidence: Codable, Sendable, Hashable {
     self.packets = packets
     self.localListenOverflowRising = localListenOverflowRising
     self.baselineRoundTripMicroseconds = baselineRoundTripMicroseconds
+    self.synRetransmits = synRetransmits
   }
 }
 
@@ -202,5 +206,46 @@ public struct PacketEvidence: Codable, Sendable, Hashable {
   public static func hops(fromTTL ttl: Int) -> Int {
     let initial = [64, 128, 255].first { $0 >= ttl } ?? 255
     return initial - ttl
+  }
+}
+
+/// When the kernel sends the retransmits of an unanswered SYN: the first after the initial timeout (1 s), then
+/// `linearTimeouts` more at that same spacing (net.ipv4.tcp_syn_linear_timeouts, Linux 6.7 and later), then each
+/// gap doubles; `retries` retransmits in all (net.ipv4.tcp_syn_retries). A handshake that completes one round trip
+/// after one of these times completed on that retransmit: the SYNs before it got no answer.
+public struct SYNRetransmitSchedule: Codable, Sendable, Hashable {
+  public var linearTimeouts: Int
+  public var retries: Int
+  public var initialTimeoutMicroseconds: Int64
+
+  /// Kernels without tcp_syn_linear_timeouts (before 6.7): retransmits after 1, 3, 7, 15, 31, 63 s.
+  public static let classic = SYNRetransmitSchedule(linearTimeouts: 0, retries: 6)
+
+  public init(linearTimeouts: Int, retries: Int, initialTimeoutMicroseconds: Int64 = 1_000_000) {
+    self.linearTimeouts = max(0, linearTimeouts)
+    self.retries = max(0, retries)
+    self.initialTimeoutMicroseconds = initialTimeoutMicroseconds
+  }
+
+  /// Microseconds after the first SYN at which each retransmit leaves: `[1 s, 2 s, 3 s, 4 s, 5 s, 7 s]` for
+  /// linear timeouts 4 and 6 retries, `[1 s, 3 s, 7 s, ...]` for the classic schedule.
+  public var retransmitMicroseconds: [Int64] {
+    var times: [Int64] = [], time: Int64 = 0
+    for retransmit in stride(from: 1, through: retries, by: 1) {
+      // The gap stays at the initial timeout for the linear retransmits, then doubles (capped well above any probe).
+      time += initialTimeoutMicroseconds << Int64(min(20, max(0, retransmit - linearTimeouts - 1)))
+      times.append(time)
+    }
+    return times
+  }
+
+  /// The schedule of the network namespace this process runs in, from /proc/sys (under `root`); a kernel without
+  /// tcp_syn_linear_timeouts retransmits exponentially, and an unreadable tcp_syn_retries counts as the default 6.
+  public static func read(root: String = "/proc/sys") -> SYNRetransmitSchedule {
+    func integer(_ name: String) -> Int? {
+      guard case let .success(text) = FileAccess.readText(root + "/net/ipv4/" + name) else { return nil }
+      return text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first.flatMap { Int($0) }
+    }
+    return SYNRetransmitSchedule(linearTimeouts: integer("tcp_syn_linear_timeouts") ?? 0, retries: integer("tcp_syn_retries") ?? 6)
   }
 }

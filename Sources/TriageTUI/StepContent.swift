@@ -193,7 +193,7 @@ enum StepContent {
     case .refused:
       return [out("SYN", peer), back("RST", time, style: .fail)]
     case .timedOut:
-      return [out("SYN", peer), out("SYN", "retransmits (1 s, 3 s, …)", style: .dim),
+      return [out("SYN", peer), out("SYN", "retransmits (1 s, 2 s, 3 s, …)", style: .dim),
               StyledLine("  no answer in \(time)", .warn)]
     default:
       if let icmp = attempt.icmp, icmp.origin != .none {

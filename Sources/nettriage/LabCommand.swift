@@ -447,10 +447,20 @@ extension LabCommand {
   }
 
   struct ServeBacklog: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve-backlog", abstract: "Lab service: a full accept queue that never drains.", shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: "serve-backlog", abstract: "Lab service: an accept queue that is full most of the time.", shouldDisplay: false)
     @Option(help: "The port.") var port: UInt16 = 80
     @Option(help: "The listen backlog.") var backlog: Int32 = 1
-    func run() throws { try serve { () throws(LabError) -> Never in try BacklogListener.run(port: port, backlog: backlog) } }
+    @Option(name: .customLong("accept-every-ms"), help: "Take one connection off the queue this often (0: never).") var acceptEvery = 0
+    @Option(name: .customLong("crowd-refill-ms"), help: "Refill the freed place this long after each accept.") var crowdRefill = 0
+    func run() throws {
+      guard acceptEvery >= 0, crowdRefill >= 0, acceptEvery == 0 || crowdRefill < acceptEvery else {
+        throw UsageFailure(message: "--crowd-refill-ms must be shorter than --accept-every-ms")
+      }
+      let every: Duration? = acceptEvery > 0 ? .milliseconds(acceptEvery) : nil
+      try serve { () throws(LabError) -> Never in
+        try BacklogListener.run(port: port, backlog: backlog, acceptEvery: every, crowdRefill: .milliseconds(crowdRefill))
+      }
+    }
   }
 
   struct ServeStall: ParsableCommand {

@@ -106,6 +106,14 @@ import Testing
     let other = F.ipv4(loopback, loopback, protocol: 6, payload: F.tcp(50000, 8081, flags: 2))
     #expect(program.run(on: out, etherType: 0x0800) > 0 && program.run(on: back, etherType: 0x0800) > 0)
     #expect(program.run(on: other, etherType: 0x0800) == 0)
+    // The loopback device hands each packet over twice: the sent copy passes, the received copy stays in the kernel.
+    let loopbackDevice: UInt16 = 772
+    #expect(program.run(on: out, etherType: 0x0800, packetType: 4, hardwareType: loopbackDevice) > 0)
+    #expect(program.run(on: back, etherType: 0x0800, packetType: 4, hardwareType: loopbackDevice) > 0)
+    #expect(program.run(on: out, etherType: 0x0800, packetType: 0, hardwareType: loopbackDevice) == 0)
+    #expect(program.run(on: back, etherType: 0x0800, packetType: 0, hardwareType: loopbackDevice) == 0)
+    // Elsewhere both directions pass, received (host) and sent (outgoing).
+    #expect(program.run(on: out, etherType: 0x0800, packetType: 4) > 0 && program.run(on: back, etherType: 0x0800, packetType: 0) > 0)
   }
 
   @Test func ipv6FlowFilter() {

@@ -78,6 +78,14 @@ final class ServiceSocket {
     }
   }
 
+  /// Takes the oldest queued connection if there is one, without waiting; nil when the queue is empty.
+  /// The corresponding C functions are `poll(2)` and `accept(2)`.
+  func acceptIfQueued() -> ServiceSocket? {
+    var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+    guard poll(&ready, 1, 0) == 1 else { return nil }
+    return accept()
+  }
+
   /// Sends all the bytes, blocking while the send buffer is full; false when the connection failed.
   /// The corresponding C function is `send(2)`.
   @discardableResult

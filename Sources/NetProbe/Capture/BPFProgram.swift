@@ -47,6 +47,10 @@ public enum BPFCode {
   public static let ancillaryBase: UInt32 = 0xffff_f000
   /// `SKF_AD_PROTOCOL`: the frame's EtherType (`skb->protocol`, host order).
   public static let ancillaryProtocol: UInt32 = 0
+  /// `SKF_AD_PKTTYPE`: `skb->pkt_type` (PACKET_HOST 0 ... PACKET_OUTGOING 4).
+  public static let ancillaryPacketType: UInt32 = 4
+  /// `SKF_AD_HATYPE`: the device's ARPHRD type (ARPHRD_ETHER 1, ARPHRD_LOOPBACK 772).
+  public static let ancillaryHardwareType: UInt32 = 28
   /// The kernel's limit on a classic program's length (`BPF_MAXINSNS`).
   public static let maximumInstructions = 4096
 }
@@ -62,9 +66,10 @@ public struct BPFProgram: Hashable, Sendable, Codable {
   public static let rejectAll = BPFProgram(instructions: [BPFInstruction(code: BPFCode.ret | BPFCode.constant, k: 0)])
 
   /// Runs the program on a packet that starts at its network header (as a `SOCK_DGRAM` packet socket's filter sees
-  /// it), with `etherType` as the frame's protocol. Returns the bytes to keep: 0 drops the packet. A load past the
-  /// end drops it too, as in the kernel.
-  public func run(on packet: [UInt8], etherType: UInt16) -> UInt32 {
+  /// it), with `etherType` as the frame's protocol and `packetType`/`hardwareType` as its `pkt_type` and device type
+  /// (by default a packet received on an Ethernet device). Returns the bytes to keep: 0 drops the packet. A load
+  /// past the end drops it too, as in the kernel.
+  public func run(on packet: [UInt8], etherType: UInt16, packetType: UInt16 = 0, hardwareType: UInt16 = 1) -> UInt32 {
     var a: UInt32 = 0, x: UInt32 = 0
     var pc = 0
     func load(_ offset: Int, size: UInt16) -> UInt32? {
@@ -85,6 +90,10 @@ public struct BPFProgram: Hashable, Sendable, Codable {
         case BPFCode.absolute:
           if k == BPFCode.ancillaryBase + BPFCode.ancillaryProtocol {
             a = UInt32(etherType)
+          } else if k == BPFCode.ancillaryBase + BPFCode.ancillaryPacketType {
+            a = UInt32(packetType)
+          } else if k == BPFCode.ancillaryBase + BPFCode.ancillaryHardwareType {
+            a = UInt32(hardwareType)
           } else {
             guard let value = load(Int(k), size: size) else { return 0 }
             a = value
@@ -196,6 +205,18 @@ public struct BPFAssembler: Sendable {
   public mutating func loadEtherType() {
     steps.append(.instruction(BPFInstruction(code: BPFCode.load | BPFCode.word | BPFCode.absolute,
                                              k: BPFCode.ancillaryBase + BPFCode.ancillaryProtocol)))
+  }
+
+  /// `ld type`: the frame's `pkt_type` (PACKET_OUTGOING 4 for a frame this host sent).
+  public mutating func loadPacketType() {
+    steps.append(.instruction(BPFInstruction(code: BPFCode.load | BPFCode.word | BPFCode.absolute,
+                                             k: BPFCode.ancillaryBase + BPFCode.ancillaryPacketType)))
+  }
+
+  /// `ld hatype`: the device's ARPHRD type.
+  public mutating func loadHardwareType() {
+    steps.append(.instruction(BPFInstruction(code: BPFCode.load | BPFCode.word | BPFCode.absolute,
+                                             k: BPFCode.ancillaryBase + BPFCode.ancillaryHardwareType)))
   }
 
   /// `ldx 4*([offset]&0xf)`: X becomes the IPv4 header length, so `loadIndexed` reads the transport header.

@@ -17,6 +17,9 @@ public final class CaptureSession: @unchecked Sendable {
   private var lock = pthread_mutex_t()
   private var idle: [Int32: PacketSocket] = [:]
   private var routes: [IPAddress: Int32?] = [:]
+  private var names: [Int32: String?] = [:]
+  /// The filter compiled last, with what it was compiled for: a loop probing one endpoint compiles it once.
+  private var lastProgram: (flow: CaptureFlow, snapLength: Int, program: BPFProgram)?
 
   public init() { pthread_mutex_init(&lock, nil) }
 
@@ -43,6 +46,22 @@ public final class CaptureSession: @unchecked Sendable {
     let index = lookup(address)
     withLock { routes[address] = index }
     return index
+  }
+
+  /// The name of interface `index`, looked up once (`if_indextoname` opens and closes a socket each call).
+  func interfaceName(index: Int32, lookup: (Int32) -> String?) -> String? {
+    if let known = withLock({ names[index] }) { return known }
+    let name = lookup(index)
+    withLock { names[index] = name }
+    return name
+  }
+
+  /// The filter for `flow`, compiled once while the flow stays the same.
+  func program(for flow: CaptureFlow, snapLength: Int, compile: () -> BPFProgram) -> BPFProgram {
+    if let last = withLock({ lastProgram }), last.flow == flow, last.snapLength == snapLength { return last.program }
+    let program = compile()
+    withLock { lastProgram = (flow, snapLength, program) }
+    return program
   }
 
   /// An idle socket bound to `interfaceIndex` (0: all) with room for `snapLength`, if there is one.

@@ -5,10 +5,18 @@
 /// ICMP errors cannot be matched exactly in classic BPF (the quote sits behind a variable-length header), so the
 /// filter passes every ICMP error (to our address, when it is known) and `CaptureFlow.direction(of:)` keeps only the
 /// ones that quote the flow.
+///
+/// The loopback device hands each packet to the socket twice, as sent and as received; the filter drops the received
+/// copy in the kernel, so it is never cloned, queued or read (half the frames of a loopback probe).
 public enum FlowFilter {
   /// The program for `flow`, keeping at most `snapLength` bytes of each packet.
   public static func program(for flow: CaptureFlow, snapLength: UInt32) -> BPFProgram {
     var asm = BPFAssembler()
+    asm.loadHardwareType()
+    asm.jump(ifEqual: UInt32(PacketSocket.loopbackHardwareType), then: .next, else: "flow")
+    asm.loadPacketType()
+    asm.jump(ifEqual: UInt32(PacketType.outgoing.rawValue), then: "flow", else: "reject")
+    asm.label("flow")
     switch flow.remote.family {
     case .ipv4: ipv4(flow, &asm)
     case .ipv6: ipv6(flow, &asm)

@@ -65,7 +65,10 @@ public final class PacketCapture: @unchecked Sendable {
     self.flow = flow
     self.limit = limit
     self.interfaceIndex = interfaceIndex
-    self.interfaceName = interfaceIndex.flatMap(PacketSocket.interfaceName(index:))
+    self.interfaceName = interfaceIndex.flatMap { index in
+      session.map { $0.interfaceName(index: index, lookup: PacketSocket.interfaceName(index:)) }
+        ?? PacketSocket.interfaceName(index: index)
+    }
     self.socket = socket
     self.buffer = PacketBuffer(limit: limit)
     self.startNanoseconds = PacketSocket.now()
@@ -98,7 +101,8 @@ public final class PacketCapture: @unchecked Sendable {
       }
       index = session.map { $0.interfaceIndex(for: flow.remote.address, lookup: lookup) } ?? lookup(flow.remote.address)
     }
-    let program = FlowFilter.program(for: flow, snapLength: UInt32(snapLength))
+    let compile = { FlowFilter.program(for: flow, snapLength: UInt32(snapLength)) }
+    let program = session.map { $0.program(for: flow, snapLength: snapLength, compile: compile) } ?? compile()
     if let reused = session?.take(interfaceIndex: index ?? 0, snapLength: snapLength) {
       // A loop probing one endpoint gets the same program each time: no attach (and no BPF JIT) then. Whatever
       // queued while the socket was idle came before this capture started: it is not this capture's.
@@ -153,9 +157,10 @@ public final class PacketCapture: @unchecked Sendable {
   private func drainLocked() {
     while let frame = socket.receive() {
       // The loopback device hands each packet over twice, sent then received: keep the sent copy, which is queued
-      // before the receiving socket sees the packet (so it is there by the time the probe has its verdict).
+      // before the receiving socket sees the packet (so it is there by the time the probe has its verdict). The flow
+      // filter already drops the received copy in the kernel; this is the backstop for any other program.
       if frame.hardwareType == PacketSocket.loopbackHardwareType, frame.packetType != .outgoing { continue }
-      let bytes = Self.cookedHeader(for: frame) + frame.bytes
+      let bytes = Self.cookedFrame(frame)
       let decoded = PacketDecoder.decode(bytes, linkType: .linuxSLL)
       guard let direction = flow.direction(of: decoded) else { continue }  // another flow, or an error about another flow
       buffer.append(CapturedPacket(timestampNanoseconds: frame.timestampNanoseconds, direction: direction,
@@ -192,6 +197,15 @@ public final class PacketCapture: @unchecked Sendable {
                                  droppedByKernel: kernelDrops, limit: limit)
     stopped = result
     return result
+  }
+
+  /// The frame behind its cooked header, the array sized once.
+  static func cookedFrame(_ frame: PacketSocket.Frame) -> [UInt8] {
+    var bytes = [UInt8]()
+    bytes.reserveCapacity(LinkType.linuxSLL.headerLength + frame.bytes.count)
+    bytes += cookedHeader(for: frame)
+    bytes += frame.bytes
+    return bytes
   }
 
   /// The 16-byte Linux cooked (SLL) header pcap and the decoder expect in front of a `SOCK_DGRAM` frame.

@@ -11,6 +11,8 @@ final class PacketSocket {
   private let socket: Socket
   /// The receive buffer, reused for every frame.
   private var buffer: [UInt8]
+  /// The control-message buffer (the timestamp), reused for every frame too.
+  private var control = [UInt8](repeating: 0, count: 256)
   /// The largest frame kept.
   let snapLength: Int
   /// The filter attached last.
@@ -91,7 +93,6 @@ final class PacketSocket {
   /// Reads one queued frame without waiting; nil when none is queued. The corresponding C function is `recvmsg(2)`
   /// (with `MSG_TRUNC`, which returns the frame's full length).
   func receive() -> Frame? {
-    var control = [UInt8](repeating: 0, count: 256)
     var address = sockaddr_ll()
     var kernelTime: Int64?
     let length: Int? = buffer.withUnsafeMutableBytes { dataBuffer in

@@ -62,6 +62,8 @@ extension ChecklistRun {
       return StepOutcome(status: .fail, summary: "the name did not resolve: nothing to connect to")
     }
 
+    // Handshake times are read against the SYN retransmit schedule of the namespace the connects run in.
+    if target.transport == .tcp { updateEvidence { $0.synRetransmits = SYNRetransmitSchedule.read() } }
     // Ping runs beside the connect: a reply within milliseconds while the SYN goes unanswered is what lets a
     // provisional "filtered" verdict come out long before the connect's deadline.
     let connectStarted = ContinuousClock.now
@@ -89,7 +91,21 @@ extension ChecklistRun {
         try? await Task.sleep(for: .milliseconds(5))
       }
       echoTask.cancel()
-      let echo = await echoTask.value
+      var echo = await echoTask.value
+      // Handshakes that completed only on a SYN retransmit mean lost SYNs: on a lossy path, or at a listener whose
+      // accept queue is full. Echoes tell them apart (a lossy path loses some of them too), so ping tops up to 10
+      // requests, 20 ms apart, each given 250 ms.
+      let firstRetransmit = state.evidence.synRetransmits?.retransmitMicroseconds.first ?? 1_000_000
+      if echo.skippedReason == nil, echo.sent < 10,
+         results.contains(where: { $0.outcome.isAnswer && $0.elapsedMicroseconds >= firstRetransmit - 50_000 }) {
+        let more = await self.echo(echoAddress, step: .destination, count: 10 - echo.sent, interval: .milliseconds(20),
+                                   timeout: min(options.timeout, .milliseconds(250)))
+        echo.sent += more.sent
+        echo.replies += more.replies
+        echo.roundTripMicroseconds += more.roundTripMicroseconds
+        if echo.error == nil { echo.error = more.error }
+        if echo.replyTTL == nil { echo.replyTTL = more.replyTTL }
+      }
       updateEvidence { $0.echo = echo }
     } else {
       // No handshake: the verdict rests on the connect's error or silence; ping only adds signs of life. It gets
