@@ -30,9 +30,15 @@ extension ChecklistRun {
     // SERVFAIL from silence, a dead server from a slow one, and the hosts file from DNS.
     let direct: Task<DNSProbeReport?, Never>? = target.isName && !target.isLoopback ? Task {
       guard case let .name(text)? = target.internet?.host, let name = try? DNSName(text) else { return nil }
-      let timeout = min(self.options.timeout, .seconds(2))
-      return await DNSProbe.run(name, nameAsGiven: text,
-                                options: .init(timeout: timeout, skipSystemResolver: "asked by the destination step itself"))
+      // As long as the system resolver itself waits for one server (resolv.conf's timeout × attempts), at most
+      // the check's timeout and 2 s: a server slower than that fails the application's lookups just the same.
+      let configuration = ResolverConfiguration.read(path: self.options.resolvConfPath)
+      let resolverBudget = Duration.seconds(max(1, configuration.timeoutSeconds * configuration.attempts))
+      let timeout = min(self.options.timeout, .seconds(2), resolverBudget)
+      var probeOptions = DNSProbe.Options(timeout: timeout, skipSystemResolver: "asked by the destination step itself")
+      probeOptions.resolvConfPath = self.options.resolvConfPath
+      probeOptions.nameServerPort = self.options.nameServerPort
+      return await DNSProbe.run(name, nameAsGiven: text, options: probeOptions)
     } : nil
     let resolved = await resolvedTarget()
     if target.isName {
