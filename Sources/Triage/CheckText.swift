@@ -39,10 +39,14 @@ public enum CheckText {
 
   /// A report to paste into a ticket.
   /// A report to paste into a ticket, with the captured ladder when the networking trace has one.
-  public static func markdown(_ report: CheckReport, trace: NetworkingTrace?) -> String {
+  public static func markdown(_ report: CheckReport, trace: NetworkingTrace?, pathTrace: TraceResult? = nil) -> String {
     var text = markdown(report)
     if let trace {
       text += "\n## Networking trace\n\n```\n" + trace.ladder(width: 80).joined(separator: "\n") + "\n```\n"
+    }
+    if let pathTrace {
+      text += "\n## Path (traced while the connect waited)\n\n```\n"
+        + (TraceText.hopLines(pathTrace) + [TraceText.conclusion(pathTrace)]).joined(separator: "\n") + "\n```\n"
     }
     return text
   }

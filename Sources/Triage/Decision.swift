@@ -242,6 +242,11 @@ public enum Decision {
                      couldNotTell: ["which neighbour failed: the route lookup was not available"])
     }
 
+    /// The traceroute run while the connect waited, as one evidence line.
+    func pathTraceLines() -> [String] {
+      evidence.pathTrace.map { ["trace toward the port: " + $0.text] } ?? []
+    }
+
     func silenceFinding(lines: [String]) -> Finding {
       let address = values["address"] ?? "the destination"
       let port = values["port"] ?? "?"
@@ -266,12 +271,13 @@ public enum Decision {
         let udp = evidence.transport == .udp
         return finding(.portFiltered, udp ? "\(address) is up but nothing came back from UDP port \(port): filtered, or open and silent for this payload"
                                           : "\(address) is up but never answered the SYN to port \(port): a firewall drops it silently",
-                       evidence: lines + life + (evidence.packets?.synRetransmits.map { ["capture: \($0 + 1) SYN(s) left this machine, none answered"] } ?? []),
+                       evidence: lines + life + (evidence.packets?.synRetransmits.map { ["capture: \($0 + 1) SYN(s) left this machine, none answered"] } ?? [])
+                         + pathTraceLines(),
                        couldNotTell: udp ? ["whether UDP port \(port) is open and ignores this payload or is filtered: UDP gives no handshake"]
                                          : ["whether the host's own firewall or one in the path drops the SYN: that needs a capture on both sides",
                                             "whether a listener on port \(port) has a full accept queue that never drains: its kernel drops SYNs silently too, which looks the same from here; on the server, `nettriage probe sockets --listen --port \(port)` shows the queue against its backlog and ListenOverflows"])
       }
-      return finding(.noResponse, "no answer from \(address) at all: it may be down, or everything to it is filtered", evidence: lines,
+      return finding(.noResponse, "no answer from \(address) at all: it may be down, or everything to it is filtered", evidence: lines + pathTraceLines(),
                      couldNotTell: ["whether the host is down or filtered: no ping reply, no ARP answer and no other port gave a sign of life"]
                        + (evidence.echo?.skippedReason.map { ["ping was skipped: \($0)"] } ?? []))
     }

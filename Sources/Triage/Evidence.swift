@@ -34,6 +34,9 @@ public struct Evidence: Codable, Sendable, Hashable {
   /// e.g. a recording older than the field: the decision then assumes the classic 1, 3, 7 s schedule.
   public var synRetransmits: SYNRetransmitSchedule?
 
+  /// A traceroute toward the destination run while its connect went unanswered.
+  public var pathTrace: PathTraceEvidence?
+
   public init(transport: Transport, targetIsLoopback: Bool = false, targetIsName: Bool = false, interfaces: InterfaceEvidence? = nil,
               dns: DNSEvidence? = nil, route: RouteEvidence? = nil, gatewayNeighbour: NeighbourEvidence? = nil,
               targetNeighbour: NeighbourEvidence? = nil, echo: EchoEvidence? = nil, connects: [ProbeResult] = [],

@@ -1,14 +1,16 @@
 import Foundation
 import Triage
+import NetProbe
 
 /// The `e` export: the run on screen as the Markdown report and the JSON document `check` writes.
 public enum ReportExport {
   /// Writes `<base>.md` and `<base>.json`. A directory (or a path ending in `/`) gets
   /// `nettriage-<target>-<yyyymmdd-hhmmss>`; a file name keeps its own base, with `.md` or `.json` dropped.
   /// Returns the paths written.
-  public static func write(_ report: CheckReport, trace: NetworkingTrace? = nil, to path: String, now: Date = Date()) throws -> [String] {
+  public static func write(_ report: CheckReport, trace: NetworkingTrace? = nil, pathTrace: TraceResult? = nil, to path: String,
+                           now: Date = Date()) throws -> [String] {
     let base = basePath(path, target: report.target?.given, now: now)
-    let markdown = CheckText.markdown(report, trace: trace)
+    let markdown = CheckText.markdown(report, trace: trace, pathTrace: pathTrace)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     let json = try encoder.encode(report) + Data("\n".utf8)

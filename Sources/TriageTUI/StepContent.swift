@@ -16,7 +16,8 @@ enum StepContent {
       lines += TextWrap.wrap(SafeText.escape(change.old.summary), width: width, style: .dim, first: "  was: ", hanging: "       ")
     }
     if let snapshot = state.snapshot {
-      let evidence = evidenceLines(step.id, evidence: snapshot.evidence, trace: snapshot.trace, glyphs: glyphs, width: width)
+      let evidence = evidenceLines(step.id, evidence: snapshot.evidence, trace: snapshot.trace, pathTrace: snapshot.pathTrace,
+                                   glyphs: glyphs, width: width)
       if !evidence.isEmpty {
         lines.append("")
         lines += evidence
@@ -55,7 +56,8 @@ enum StepContent {
   }
 
   /// The evidence a step gathered, drawn as it is best read.
-  static func evidenceLines(_ step: StepID, evidence: Evidence, trace: NetworkingTrace? = nil, glyphs: Glyphs, width: Int) -> [StyledLine] {
+  static func evidenceLines(_ step: StepID, evidence: Evidence, trace: NetworkingTrace? = nil, pathTrace: TraceResult? = nil,
+                            glyphs: Glyphs, width: Int) -> [StyledLine] {
     switch step {
     case .pathPicture:
       guard let route = evidence.route else { return [] }
@@ -69,6 +71,11 @@ enum StepContent {
         lines.append(StyledLine("interface: up=\(route.interfaceUp.map(String.init) ?? "?") carrier=\(route.carrier.map(String.init) ?? "?")", .fail))
       }
       if route.gatewayFitsSubnet == false { lines.append(StyledLine("the gateway is outside every prefix of its interface", .fail)) }
+      if let pathTrace {
+        lines.append(StyledLine("Hops toward the destination (traced while the connect waited)", .heading))
+        lines += TraceText.hopLines(pathTrace).map { StyledLine("  " + $0, $0.contains("*") ? .warn : .normal) }
+        lines += TextWrap.wrap(TraceText.conclusion(pathTrace), width: width, style: pathTrace.reached ? .pass : .warn)
+      }
       return lines
     case .networkingTrace:
       var lines: [StyledLine] = []

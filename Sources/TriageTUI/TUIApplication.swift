@@ -232,7 +232,7 @@ final class Session {
       snapshot: snapshot, target: state.ui.target, version: configuration.version, startedAt: engine.startedAt,
       privileges: state.ui.privileges ?? .current(), title: knowledge.title, fixes: knowledge.fixes)
     do {
-      return .exported(try ReportExport.write(report, trace: snapshot.trace, to: path))
+      return .exported(try ReportExport.write(report, trace: snapshot.trace, pathTrace: snapshot.pathTrace, to: path))
     } catch {
       return .exportFailed((error as NSError).localizedDescription)
     }

@@ -116,6 +116,11 @@ struct CheckCommand: AsyncParsableCommand {
         output.line("Networking trace:")
         for line in trace.ladder(width: min(100, terminalColumns()) - 2) { output.line("  " + line) }
       }
+      if let path = snapshot.pathTrace {
+        output.line("")
+        output.line("Path (traced while the connect waited):")
+        for line in TraceText.hopLines(path) + [TraceText.conclusion(path)] { output.line("  " + line) }
+      }
       CheckText.diagnosisBlock(document).forEach(output.line)
     }
     let capture = pcapBytes(snapshot)
@@ -134,7 +139,7 @@ struct CheckCommand: AsyncParsableCommand {
     }
     if let report {
       do {
-        try writeAtomically(CheckText.markdown(document, trace: snapshot.trace), to: report)
+        try writeAtomically(CheckText.markdown(document, trace: snapshot.trace, pathTrace: snapshot.pathTrace), to: report)
       } catch {
         printError("could not write the report to \(report): \(error)")
         throw ExitCode(3)
@@ -144,7 +149,7 @@ struct CheckCommand: AsyncParsableCommand {
       var targetName: String?
       if case let .name(name)? = checkTarget?.internet?.host { targetName = name }
       let system = await SystemSnapshot.gather(targetName: targetName, toolVersion: NettriageVersion.current)
-      let contents = BundleContents(report: document, markdown: CheckText.markdown(document, trace: snapshot.trace), snapshot: system,
+      let contents = BundleContents(report: document, markdown: CheckText.markdown(document, trace: snapshot.trace, pathTrace: snapshot.pathTrace), snapshot: system,
                                     pcap: capture.bytes.map { Data($0) }, pcapAbsentReason: capture.absentReason, createdAt: startedAt)
       do {
         let summary = try BundleWriter.write(contents, options: BundleOptions(redact: redact, pcapRewriter: PcapRedaction.rewrite), to: bundle)

@@ -338,8 +338,12 @@ final class TmuxScreen {
 
   /// `stty -g` after the run equals `stty -g` before it.
   func ttyModesRestored() throws -> Bool {
+    // The shell creates the file before stty writes into it: wait for a whole line, not for the file.
     let deadline = ContinuousClock.now + .seconds(10)
-    while !FileManager.default.fileExists(atPath: directory.path + "/after"), ContinuousClock.now < deadline {
+    func written() -> Bool {
+      (try? String(contentsOfFile: directory.path + "/after", encoding: .utf8)).map { $0.hasSuffix("\n") } ?? false
+    }
+    while !written(), ContinuousClock.now < deadline {
       Thread.sleep(forTimeInterval: 0.1)
     }
     let before = try String(contentsOfFile: directory.path + "/before", encoding: .utf8)

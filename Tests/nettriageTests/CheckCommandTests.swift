@@ -177,6 +177,10 @@ struct CheckCommandNamespaceTests {
     let finalAt = try #require(report.diagnosis.object["final_at_ms"] as? Double)
     #expect(provisionalAt < finalAt)
     #expect(finalAt >= 2_900)
+    // While the connect waited, a TCP trace went toward the port: the peer is hop 1 and stays silent.
+    let trace = try #require((report.full["evidence"] as? [String: Any])?["pathTrace"] as? [String: Any], "\(report.full)")
+    #expect(trace["conclusion"] as? String == "silent")
+    #expect(try #require(report.diagnosis.object["evidence"] as? [String]).contains { $0.hasPrefix("trace toward the port: ") })
   }
 
   @Test func pingBlockedButTheServiceAnswers() throws {
@@ -191,9 +195,11 @@ struct CheckCommandNamespaceTests {
 
   @Test func closedPortOnThePeer() throws {
     let (client, peer) = try Self.pair()
-    let result = try Self.check(in: client, "198.18.40.1:81")
-    #expect(result.id == "port-closed")
-    #expect(result.status == 1)
+    let report = try Self.report(in: client, "198.18.40.1:81")
+    #expect(report.diagnosis.object["id"] as? String == "port-closed")
+    #expect(report.diagnosis.status == 1)
+    // The RST came at once: no trace was needed.
+    #expect((report.full["evidence"] as? [String: Any])?["pathTrace"] == nil)
     _ = peer
   }
 

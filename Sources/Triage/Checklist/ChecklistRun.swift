@@ -142,6 +142,8 @@ public actor ChecklistRun {
       resolutionTask = nil
       destinationCaptures = []
       captureUnavailable = nil
+      state.evidence.pathTrace = nil
+      state.pathTrace = nil
     case .socketState: state.evidence.localListenOverflowRising = nil
     }
   }

@@ -1,3 +1,5 @@
+import NetProbe
+
 /// One step's state at a moment of the run.
 public struct StepState: Codable, Sendable, Hashable {
   public var id: StepID
@@ -51,6 +53,8 @@ public struct RunSnapshot: Codable, Sendable, Hashable {
   public var evidence: Evidence
   /// The destination probes' packets, once the networking-trace step has them.
   public var trace: NetworkingTrace?
+  /// The traceroute run while the destination's connect went unanswered (the screen's hop table).
+  public var pathTrace: TraceResult?
 
   /// The best verdict so far: final, else provisional.
   public var diagnosis: Diagnosis? { final?.diagnosis ?? provisional?.diagnosis }

@@ -81,8 +81,16 @@ extension ChecklistRun {
         await self.provisionalVerdictAfterEcho(rtt: rtt, connectStarted: connectStarted)
       }
     }
+    let traceTask = Task {
+      await self.traceWhileTheConnectWaits(to: echoAddress, label: target.internet?.description ?? target.text,
+                                           connectStarted: connectStarted)
+    }
     let first = await connectOnce(resolved.addresses, target: target)
     connectPending = false
+    // A trace that started ends before a timed-out connect's deadline; one that has not started never will, and
+    // one a late answer overtook ends with what it has.
+    traceTask.cancel()
+    await traceTask.value
     var results = [first]
     // Once the port answered, a few more probes measure loss and latency; a silent port is not asked again.
     if first.outcome.isAnswer || first.outcome == .refused {
