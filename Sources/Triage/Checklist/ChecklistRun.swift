@@ -20,6 +20,10 @@ public actor ChecklistRun {
   var connectPending = false
   /// Echo results so far, per address, while a ping runs.
   var liveEcho: [SocketAddress: EchoEvidence] = [:]
+  /// The destination's ping has ended (all sent and answered or timed out, or it could not run).
+  var destinationEchoFinished = false
+  /// The last ping to an address failed in a way that no later reply undoes (no route, unreachable, prohibited).
+  var echoFailures: [SocketAddress: ICMPEchoOutcome] = [:]
   /// Packet sockets kept between the destination's captures (closing one costs milliseconds).
   let captureSession = CaptureSession()
   /// The destination's connects as captured, and why nothing was captured when it was not.

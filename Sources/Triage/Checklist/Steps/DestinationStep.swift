@@ -75,11 +75,15 @@ extension ChecklistRun {
     let connectStarted = ContinuousClock.now
     connectPending = true
     let echoAddress = resolved.addresses[0]
+    destinationEchoFinished = false
+    echoFailures[echoAddress] = nil
     let echoTask = Task {
-      await self.echo(echoAddress, step: .destination, count: self.options.echoCount, interval: .milliseconds(200),
-                      timeout: self.options.timeout) { rtt in
+      let echo = await self.echo(echoAddress, step: .destination, count: self.options.echoCount, interval: .milliseconds(200),
+                                 timeout: self.options.timeout) { rtt in
         await self.provisionalVerdictAfterEcho(rtt: rtt, connectStarted: connectStarted)
       }
+      await self.markDestinationEchoFinished()
+      return echo
     }
     let traceTask = Task {
       await self.traceWhileTheConnectWaits(to: echoAddress, label: target.internet?.description ?? target.text,
@@ -101,7 +105,7 @@ extension ChecklistRun {
       // handshakes, at least 200 ms) rather than the full timeout before calling ICMP blocked.
       let fastest = results.map(\.elapsedMicroseconds).min() ?? 0
       let graceEnds = ContinuousClock.now + .microseconds(max(200_000, 10 * fastest))
-      while ContinuousClock.now < graceEnds, (liveEcho[echoAddress]?.replies ?? 0) == 0, !Task.isCancelled {
+      while ContinuousClock.now < graceEnds, destinationPingMayStillAnswer(echoAddress), !Task.isCancelled {
         try? await Task.sleep(for: .milliseconds(5))
       }
       echoTask.cancel()
@@ -126,7 +130,7 @@ extension ChecklistRun {
       // until 250 ms after the connect started (or its first reply), not its whole schedule: a silent host's
       // last request would otherwise hold the verdict for another timeout.
       let graceEnds = connectStarted + .milliseconds(250)
-      while ContinuousClock.now < graceEnds, (liveEcho[echoAddress]?.replies ?? 0) == 0, !Task.isCancelled {
+      while ContinuousClock.now < graceEnds, destinationPingMayStillAnswer(echoAddress), !Task.isCancelled {
         try? await Task.sleep(for: .milliseconds(5))
       }
       echoTask.cancel()
@@ -142,6 +146,15 @@ extension ChecklistRun {
     let words = ProbeText.outcomeWords(first.outcome, kind: first.kind)
     return StepOutcome(status: .fail, summary: "\(target.transport.rawValue) port \(port): \(words)")
   }
+
+  /// No reply yet, and one may still come: the destination's ping is still running and no ICMP error said the host
+  /// cannot be reached.
+  func destinationPingMayStillAnswer(_ address: SocketAddress) -> Bool {
+    let live = liveEcho[address]
+    return (live?.replies ?? 0) == 0 && live?.error == nil && echoFailures[address] == nil && !destinationEchoFinished
+  }
+
+  func markDestinationEchoFinished() { destinationEchoFinished = true }
 
   /// The host answered ping fast; if the SYN is still unanswered after several of its round trips, say
   /// "filtered" now, marked provisional, and let the deadline firm it up.

@@ -32,6 +32,7 @@ extension ChecklistRun {
       }
       evidence.sent += 1
       detail(step, "ping \(address.host): " + ICMPText.describe(result))
+      if result.outcome != .reply && result.outcome != .timedOut { echoFailures[address] = result.outcome }
       if result.outcome.isAnswer {
         evidence.replies += 1
         evidence.roundTripMicroseconds.append(result.rttMicroseconds)
