@@ -60,13 +60,18 @@ func milliseconds(_ microseconds: Int64) -> String { String(format: "%.2f ms", D
 
 /// Runs tmux and returns its stdout. tmux forks a server that keeps inherited descriptors open, so the output
 /// goes to a file rather than a pipe (a pipe would not see EOF while the server lives).
+/// The tmux server's socket name. Each launch gets a server of its own: `kill-server` returns before the old
+/// server is gone, and a `new-session` that reaches a dying server loses its session (the first launches of a run
+/// then showed no frame for 10 s).
+nonisolated(unsafe) var tmuxSocket = "tui-frame-bench"
+
 func tmux(_ arguments: [String]) -> String {
   let outputPath = NSTemporaryDirectory() + "tui-frame-bench-\(getpid()).out"
   var actions = posix_spawn_file_actions_t()
   posix_spawn_file_actions_init(&actions)
   posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-  let argv = ([tmuxPath, "-L", "tui-frame-bench"] + arguments).map { strdup($0) } + [nil]
+  let argv = ([tmuxPath, "-L", tmuxSocket] + arguments).map { strdup($0) } + [nil]
   defer { argv.forEach { free($0) }; posix_spawn_file_actions_destroy(&actions) }
   var pid: pid_t = 0
   guard posix_spawn(&pid, tmuxPath, &actions, nil, argv, environ) == 0 else { return "" }
@@ -157,6 +162,7 @@ var keyFrames: [Int64] = []
 var idleCPU: [Double] = []
 let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
 for run in 0..<runs {
+  tmuxSocket = "tui-frame-bench-\(getpid())-\(run)"
   let start = nowMicroseconds()
   _ = tmux(["-f", "/dev/null", "new-session", "-d", "-s", "bench", "-x", "120", "-y", "35",
             "/usr/bin/env", "XDG_STATE_HOME=/nonexistent", nettriagePath, target])

@@ -117,7 +117,7 @@ enum Fixtures {
     let trace = step(.networkingTrace, .warn, "3 SYNs left on eth0, nothing came back", details: [
       "0.000 s  198.18.1.10:41022 > 198.18.2.10:8443  SYN",
       "1.011 s  198.18.1.10:41022 > 198.18.2.10:8443  SYN (retransmit)",
-      "3.027 s  198.18.1.10:41022 > 198.18.2.10:8443  SYN (retransmit)",
+      "2.034 s  198.18.1.10:41022 > 198.18.2.10:8443  SYN (retransmit)",
       "no SYN-ACK, RST or ICMP error for this flow",
       "198.18.2.10 answers ping with TTL 63 (2 hops) and port 443 with SYN-ACK",
     ], start: 41, end: 3_001_000)
@@ -131,8 +131,33 @@ enum Fixtures {
                             echo: EchoEvidence(sent: 3, replies: 3, roundTripMicroseconds: [398, 401, 420]), connects: connects,
                             otherPortAnswered: true, packets: PacketEvidence(destinationHops: 2),
                             baselineRoundTripMicroseconds: 210)
-    return finished("198.18.2.10:8443", steps: commonSteps(destination: destination, trace: trace, path: path),
-                    evidence: evidence, elapsed: 3_003_200)
+    var snapshot = finished("198.18.2.10:8443", steps: commonSteps(destination: destination, trace: trace, path: path),
+                            evidence: evidence, elapsed: 3_003_200)
+    // What the networking-trace step and the path trace hold in a real run: the SYNs as captured, the hops.
+    let flow = CaptureFlow(.tcp, remote: address(server, 8443), local: address(client, 41022))
+    let syns = [Int64(0), 1_011_000_000, 2_034_000_000].map { offset in
+      CapturedPacket(timestampNanoseconds: 1_764_000_000_000_000_000 + offset, direction: .toServer, interfaceIndex: 2,
+                     linkType: .raw, originalLength: 44, bytes: tcpSYN(from: address(client, 41022), to: address(server, 8443)))
+    }
+    snapshot.trace = NetworkingTrace(captures: [CapturedPackets(flow: flow, interface: "eth0", interfaceIndex: 2, packets: syns)],
+                                     pathLength: 2, referenceTTL: 63, outcome: .timedOut)
+    let hops = [TraceHop(ttl: 1, probes: [TraceProbe(ttl: 1, query: 0, answer: .timeExceeded, responder: gateway, rttMicroseconds: 231)])]
+      + (2...16).map { TraceHop(ttl: $0, probes: [TraceProbe(ttl: $0, query: 0, answer: .noAnswer)]) }
+    snapshot.pathTrace = TraceResult(target: "198.18.2.10:8443", address: server, port: 8443, mode: .tcp, maxHops: 16, queries: 1,
+                                     timeoutMicroseconds: 1_000_000, hops: hops,
+                                     conclusion: TraceConclusion(kind: .silent, hop: 1, address: gateway), probesSent: 16,
+                                     elapsedMicroseconds: 1_000_400)
+    return snapshot
+  }
+
+  /// An IPv4 TCP SYN with an MSS option, as a raw IP packet (checksums left zero: the decoder does not need them).
+  static func tcpSYN(from source: SocketAddress, to destination: SocketAddress, ttl: UInt8 = 64) -> [UInt8] {
+    func be16(_ value: UInt16) -> [UInt8] { [UInt8(value >> 8), UInt8(value & 0xff)] }
+    guard case let .v4(a, b, c, d) = source.address, case let .v4(e, f, g, h) = destination.address else { return [] }
+    let ip: [UInt8] = [0x45, 0, 0, 44, 0x12, 0x34, 0x40, 0, ttl, 6, 0, 0, a, b, c, d, e, f, g, h]
+    let tcp: [UInt8] = be16(source.port) + be16(destination.port) + [0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x02] + be16(64_240)
+      + [0, 0, 0, 0, 2, 4, 0x05, 0xb4]
+    return ip + tcp
   }
 
   /// The name does not exist: dns-nxdomain; nothing was connected.

@@ -64,9 +64,9 @@ enum ExpectedScreens {
     │▸! Networking trace   3.0 s ││ 3 SYNs left on eth0, nothing came back         │
     │ ✔ Local stack      1.92 ms ││                                                │
     │ – Neighbours          skip ││ the destination is 2 hop(s) away               │
-    │ ✔ Default gateway  1.49 ms ││ Probes                                         │
-    │ ✖ Destination        3.0 s ││   0.000 s 198.18.1.10:41022 > 198.18.2.10:8443 │
-    │ – Socket state        skip ││ … 8 more lines: Enter shows all                │
+    │ ✔ Default gateway  1.49 ms ││ Packets (captured)                             │
+    │ ✖ Destination        3.0 s ││ tcp 198.18.1.10:41022 -> 198.18.2.10:8443: 3 … │
+    │ – Socket state        skip ││ … 14 more lines: Enter shows all               │
     └────────────────────────────┘└────────────────────────────────────────────────┘
     ┌─ Diagnosis ──────────────────────────────────────────────────────────────────┐
     │ ✖ port-filtered  The port is filtered: SYNs are silently dropped             │
@@ -284,18 +284,18 @@ enum ExpectedScreens {
     │▸! Networking trace 3 SYNs left on eth0… 3.0 s ││ 3 SYNs left on eth0, nothing came back                                          │
     │ ✔ Local stack      loopback answers;… 1.92 ms ││                                                                                 │
     │ – Neighbours       skipped: the target … skip ││ the destination is 2 hop(s) away                                                │
-    │ ✔ Default gateway  198.18.1.1 REACHA… 1.49 ms ││ Probes                                                                          │
-    │ ✖ Destination      tcp port 8443: time… 3.0 s ││   0.000 s 198.18.1.10:41022 > 198.18.2.10:8443 SYN                              │
-    │ – Socket state     skipped: the listene… skip ││   1.011 s 198.18.1.10:41022 > 198.18.2.10:8443 SYN (retransmit)                 │
-    │                                               ││   3.027 s 198.18.1.10:41022 > 198.18.2.10:8443 SYN (retransmit)                 │
-    │ verdict port-filtered                         ││   no SYN-ACK, RST or ICMP error for this flow                                   │
+    │ ✔ Default gateway  198.18.1.1 REACHA… 1.49 ms ││ Packets (captured)                                                              │
+    │ ✖ Destination      tcp port 8443: time… 3.0 s ││ tcp 198.18.1.10:41022 -> 198.18.2.10:8443: 3 packets on eth0                    │
+    │ – Socket state     skipped: the listene… skip ││       ms  client 198.18.1.10:41022                      server 198.18.2.10:8443 │
+    │                                               ││    0.000  |------------------------- SYN  mss 1460 -------------------------->| │
+    │ verdict port-filtered                         ││ 1011.000  |------------------- SYN (retransmit 1, +1.0 s) ------------------->| │
+    │                                               ││ 2034.000  |------------------- SYN (retransmit 2, +1.0 s) ------------------->| │
+    │                                               ││ Probes                                                                          │
+    │                                               ││   0.000 s 198.18.1.10:41022 > 198.18.2.10:8443 SYN                              │
+    │                                               ││   1.011 s 198.18.1.10:41022 > 198.18.2.10:8443 SYN (retransmit)                 │
+    │                                               ││   2.034 s 198.18.1.10:41022 > 198.18.2.10:8443 SYN (retransmit)                 │
+    │                                               ││   no SYN-ACK, RST or ICMP error for this flow                                   │
     │                                               ││   198.18.2.10 answers ping with TTL 63 (2 hops) and port 443 with SYN-ACK       │
-    │                                               ││                                                                                 │
-    │                                               ││                                                                                 │
-    │                                               ││                                                                                 │
-    │                                               ││                                                                                 │
-    │                                               ││                                                                                 │
-    │                                               ││                                                                                 │
     │                                               ││                                                                                 │
     │                                               ││                                                                                 │
     │                                               ││                                                                                 │
@@ -561,6 +561,10 @@ enum ExpectedScreens {
     │ 198.18.2.10 via 198.18.1.1 dev eth0 src 198.18.1.10 (2 hops)                 │
     │                                                                              │
     │ route: unicast via 198.18.1.1 dev eth0 src 198.18.1.10 (routed)              │
+    │ Hops toward the destination (traced while the connect waited)                │
+    │      1  198.18.1.1  time exceeded  0.231 ms                                  │
+    │   2-16  *  (no answer from these 15 hops)                                    │
+    │ no answer after hop 1 (198.18.1.1): something past it drops the probes       │
     │ Probes                                                                       │
     │   route: 198.18.2.10 via 198.18.1.1 dev eth0 src 198.18.1.10 (unicast, table │
     │       main)                                                                  │
@@ -568,10 +572,6 @@ enum ExpectedScreens {
     │   trace (TCP SYN to 8443): hop 1 198.18.1.1 0.231 ms; hop 2 no answer; hop 3 │
     │       no answer                                                              │
     │   trace (ICMP): hop 1 198.18.1.1 0.229 ms; hop 2 198.18.2.10 0.402 ms        │
-    │                                                                              │
-    │                                                                              │
-    │                                                                              │
-    │                                                                              │
     │                                                                              │
     │                                                                              │
     │                                                                              │
