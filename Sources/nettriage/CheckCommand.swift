@@ -94,7 +94,7 @@ struct CheckCommand: AsyncParsableCommand {
         }
         if let provisional = snapshot.provisional, snapshot.final == nil, !provisionalShown {
           provisionalShown = true
-          output.line("        provisional verdict: \(provisional.diagnosis.id.rawValue) (still waiting for the deadline)")
+          output.line("        provisional verdict: \(provisional.diagnosis.id.rawValue) (the remaining probes are still running)")
         }
       }
     }

@@ -198,8 +198,11 @@ struct CheckCommandNamespaceTests {
     let report = try Self.report(in: client, "198.18.40.1:81")
     #expect(report.diagnosis.object["id"] as? String == "port-closed")
     #expect(report.diagnosis.status == 1)
-    // The RST came at once: no trace was needed.
+    // The RST came at once: no trace was needed, and the verdict was out (provisionally) before the other probes.
     #expect((report.full["evidence"] as? [String: Any])?["pathTrace"] == nil)
+    #expect(report.diagnosis.object["provisional_id"] as? String == "port-closed")
+    let provisionalAt = try #require(report.diagnosis.object["provisional_at_ms"] as? Double)
+    #expect(provisionalAt <= (report.diagnosis.object["final_at_ms"] as? Double ?? 0))
     _ = peer
   }
 

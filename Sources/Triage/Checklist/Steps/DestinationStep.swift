@@ -91,6 +91,7 @@ extension ChecklistRun {
     }
     let first = await connectOnce(resolved.addresses, target: target)
     connectPending = false
+    await provisionalVerdictAfterFailedConnect(first)
     // A trace that started ends before a timed-out connect's deadline; one that has not started never will, and
     // one a late answer overtook ends with what it has.
     traceTask.cancel()
@@ -155,6 +156,27 @@ extension ChecklistRun {
   }
 
   func markDestinationEchoFinished() { destinationEchoFinished = true }
+
+  /// A first connect that failed with an answer (RST, an ICMP error, a local error) already decides the verdict in
+  /// almost every case: publish it now, marked provisional, with the packets captured so far judged against the
+  /// route, while the remaining probes (more connects, ping, the socket table) finish.
+  func provisionalVerdictAfterFailedConnect(_ first: ProbeResult) async {
+    switch first.outcome {
+    case .connected, .reply, .timedOut, .noReply, .cancelled, .error: return
+    default: break
+    }
+    // The route (a lookup of a few milliseconds) says who could have answered: on-link, a gateway, no route.
+    await waitUntilFinished(.pathPicture)
+    var evidence = state.evidence
+    if let route = evidence.route, !destinationCaptures.isEmpty {
+      let pathLength = target?.isLoopback == true || route.gateway == nil ? 1 : 2
+      let trace = NetworkingTrace(captures: destinationCaptures, pathLength: pathLength, outcome: first.outcome)
+      evidence.packets = trace.packetEvidence(connectOutcome: first.outcome)
+    }
+    var diagnosis = Decision.diagnose(evidence)
+    diagnosis.primary.couldNotTell.append("this verdict is provisional: the remaining probes (more connects, ping, the socket table) had not finished")
+    publishProvisional(diagnosis)
+  }
 
   /// The host answered ping fast; if the SYN is still unanswered after several of its round trips, say
   /// "filtered" now, marked provisional, and let the deadline firm it up.
