@@ -268,7 +268,8 @@ public enum Renderer {
       if showSummary, !step.summary.isEmpty, room > 4 {
         line.append(TextWrap.truncate(SafeText.escape(step.summary), width: room, ellipsis: glyphs.ellipsis), .dim)
       }
-      grid.put(line, row: row, column: inner.column, limit: inner.width)
+      // The time (and the changed mark) keep their place at the right; a long title gives way to them.
+      grid.put(line, row: row, column: inner.column, limit: inner.width - rightWidth)
       var column = inner.column + inner.width - rightWidth
       if changed {
         grid.put(String(glyphs.changed), row: row, column: column, style: .changed)
