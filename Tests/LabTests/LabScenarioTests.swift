@@ -221,6 +221,12 @@ struct LabScenarioTests {
     let secondary = (diagnosis["secondary"] as? [Any] ?? []).compactMap { ($0 as? String) ?? ($0 as? [String: Any])?["id"] as? String }
     let matches = id == scenario.diagnosis && Set(scenario.secondary).isSubset(of: secondary)
       && run.status == (scenario.diagnosis == "reachable" ? 0 : 1)
+    if scenario.name == "filtered-at-router" {
+      // While the connect waited, a TCP trace toward the port found the router at hop 1 and silence past it.
+      let trace = ((report["evidence"] as? [String: Any])?["pathTrace"] as? [String: Any]) ?? [:]
+      #expect(trace["conclusion"] as? String == "silent" && trace["hop"] as? Int == 1, "\(report["evidence"] ?? "")")
+      #expect((diagnosis["evidence"] as? [String] ?? []).contains { $0.hasPrefix("trace toward the port: no answer after hop 1 (198.18.1.1)") })
+    }
     if checkGaps.contains(scenario.name) {
       if matches && scenario.name != "packet-loss" {
         print("lab: check now diagnoses \(scenario.name) correctly: remove it from LabScenarioTests.checkGaps")

@@ -45,6 +45,9 @@ extension ChecklistRun {
         let rtt = result.rttMicroseconds
         Task { await onFirstReply(rtt) }
       }
+      // An error no later request would undo (our ARP failed, no route, a router's unreachable): stop here. Another
+      // request would only start a new ARP/ND resolution the neighbour step is watching end.
+      if result.outcome != .reply && result.outcome != .timedOut { break }
     }
     return evidence
   }

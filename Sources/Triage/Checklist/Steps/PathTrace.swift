@@ -1,7 +1,7 @@
 import NetProbe
 
 extension ChecklistRun {
-  /// When the first connect is still unanswered after `patience`, a TCP traceroute to the same address and port
+  /// When the first connect to a routed destination is still unanswered after `patience`, a TCP traceroute to the same address and port
   /// (SYNs with rising TTLs, every TTL at once, unprivileged: the errors come back on the probes' own sockets) shows
   /// how far toward the destination the SYN gets while the connect waits out its timeout. It ends before the
   /// connect's deadline, so it costs the verdict no time. A connect that answers first cancels it unrun.
@@ -14,6 +14,9 @@ extension ChecklistRun {
     guard remaining >= .milliseconds(200), !address.address.isLoopback else { return }
     try? await Task.sleep(until: connectStarted + patience)
     guard connectPending, !Task.isCancelled else { return }
+    // On the local link there is no path to trace, and the probes would restart the ARP/ND resolution the
+    // neighbour step is watching fail.
+    guard let route = await routeLookup(), route.gateway != nil, connectPending, !Task.isCancelled else { return }
     detail(.pathPicture, "the connect is unanswered after \(ProbeText.milliseconds(250_000)): tracing the path to \(address)")
     let traceOptions = TraceOptions(mode: .tcp, maxHops: 16, queries: 1, timeout: min(remaining - .milliseconds(100), .seconds(1)))
     guard let result = try? await Traceroute.trace(to: address, target: label, options: traceOptions) else { return }
