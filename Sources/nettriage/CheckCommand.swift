@@ -139,7 +139,8 @@ struct CheckCommand: AsyncParsableCommand {
     }
     if let report {
       do {
-        try writeAtomically(CheckText.markdown(document, trace: snapshot.trace, pathTrace: snapshot.pathTrace), to: report)
+        try FileAccess.writeAtomically(Array(CheckText.markdown(document, trace: snapshot.trace, pathTrace: snapshot.pathTrace).utf8),
+                                       to: report)
       } catch {
         printError("could not write the report to \(report): \(error)")
         throw ExitCode(3)
@@ -197,10 +198,4 @@ struct CheckCommand: AsyncParsableCommand {
     }
     return try CheckTarget.parseForCommand(target, port: port, udp: udp)
   }
-}
-
-/// Writes a file through a temporary file and a rename, so a failure never leaves half a file.
-func writeAtomically(_ text: String, to path: String) throws {
-  let url = URL(fileURLWithPath: path)
-  try Data(text.utf8).write(to: url, options: .atomic)
 }

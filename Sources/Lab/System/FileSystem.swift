@@ -17,16 +17,13 @@ enum FileSystem {
     guard written == bytes.count else { throw LabError("write(\(path)): \(Errno(errno))") }
   }
 
-  /// Replaces a file's contents atomically (a temporary file renamed over it), with the given mode.
+  /// Replaces a file's contents atomically (a temporary file beside it, flushed, renamed over it), with the given
+  /// mode less the umask.
   static func replace(_ path: String, with data: Data, mode: mode_t = 0o644) throws(LabError) {
-    let temporary = path + ".new"
-    guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: Int(mode)]) else {
-      throw LabError("cannot write \(temporary): \(Errno(errno))")
-    }
-    guard rename(temporary, path) == 0 else {
-      let error = Errno(errno)
-      unlink(temporary)
-      throw LabError("rename(\(temporary), \(path)): \(error)")
+    do {
+      try FileAccess.writeAtomically(Array(data), to: path, mode: mode)
+    } catch {
+      throw LabError("cannot write \(path): \(error)")
     }
   }
 
