@@ -34,7 +34,7 @@ enum RTTAccuracy {
     let tcp = TimedProcess.run(InsideLab.command([toolbox.nettriage, "probe", "tcp", "\(targetAddress):\(targetPort)",
                                                   "-n", n, "-i", interval, "-t", "2", "--json"]))
     series.append(make("nettriage probe tcp", scenario, truthMicroseconds, count,
-                       probeObjects(tcp, answer: "connected", time: "elapsedMicroseconds")))
+                       probeObjects(tcp, answer: "connected", time: "rttMicroseconds", fallback: "elapsedMicroseconds")))
     let icmp = TimedProcess.run(InsideLab.command([toolbox.nettriage, "probe", "icmp", targetAddress,
                                                    "-n", n, "-i", interval, "-t", "2", "--json"]))
     series.append(make("nettriage probe icmp", scenario, truthMicroseconds, count,
@@ -70,12 +70,13 @@ enum RTTAccuracy {
     return series
   }
 
-  /// nettriage NDJSON: the `time` field of each `probe` object whose outcome is `answer` (warm-ups left out).
-  private static func probeObjects(_ run: TimedRun, answer: String, time: String) -> [Int64] {
+  /// nettriage NDJSON: the `time` field (else `fallback`) of each `probe` object whose outcome is `answer`
+  /// (warm-ups left out).
+  private static func probeObjects(_ run: TimedRun, answer: String, time: String, fallback: String? = nil) -> [Int64] {
     run.lines.compactMap(Readers.jsonObject).compactMap { object in
       guard object["type"] as? String == "probe", object["warmup"] as? Bool != true,
             object["outcome"] as? String == answer else { return nil }
-      return (object[time] as? NSNumber)?.int64Value
+      return ((object[time] ?? fallback.flatMap { object[$0] }) as? NSNumber)?.int64Value
     }
   }
 

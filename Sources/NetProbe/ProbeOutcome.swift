@@ -96,9 +96,17 @@ public struct ProbeAttempt: Codable, Sendable, Hashable {
   public var icmp: ICMPReport?
   /// Bytes in a UDP reply.
   public var replyBytes: Int?
+  /// A completed TCP handshake's round trip as the kernel timed it (SYN sent to SYN-ACK received, `TCP_INFO`);
+  /// nil when the kernel has no clean sample (a SYN was retransmitted) or for other probes.
+  public var kernelRoundTripMicroseconds: Int64?
+
+  /// The time to report for an answer: the kernel's round trip when it has one (free of this process's wake-up
+  /// delay), else the time from the connect or send to the answer.
+  public var answerMicroseconds: Int64 { kernelRoundTripMicroseconds ?? elapsedMicroseconds }
 
   public init(address: SocketAddress?, outcome: ProbeOutcome, elapsedMicroseconds: Int64, local: SocketAddress? = nil,
-              peer: SocketAddress? = nil, errno: Errno? = nil, icmp: ICMPReport? = nil, replyBytes: Int? = nil) {
+              peer: SocketAddress? = nil, errno: Errno? = nil, icmp: ICMPReport? = nil, replyBytes: Int? = nil,
+              kernelRoundTripMicroseconds: Int64? = nil) {
     self.address = address
     self.outcome = outcome
     self.elapsedMicroseconds = elapsedMicroseconds
@@ -107,6 +115,7 @@ public struct ProbeAttempt: Codable, Sendable, Hashable {
     self.errno = errno
     self.icmp = icmp
     self.replyBytes = replyBytes
+    self.kernelRoundTripMicroseconds = kernelRoundTripMicroseconds
   }
 }
 
@@ -129,6 +138,8 @@ public struct ProbeResult: Codable, Sendable, Hashable {
   public var final: ProbeAttempt { attempts.first { $0.outcome.isAnswer } ?? attempts[attempts.count - 1] }
   public var outcome: ProbeOutcome { final.outcome }
   public var elapsedMicroseconds: Int64 { final.elapsedMicroseconds }
+  /// See `ProbeAttempt.answerMicroseconds`.
+  public var answerMicroseconds: Int64 { final.answerMicroseconds }
 }
 
 /// Microseconds elapsed since `start` on the monotonic clock.

@@ -19,7 +19,7 @@ public struct ProbeStatistics: Codable, Sendable, Hashable {
 
   /// Summarises results; only answered probes contribute times.
   public init(_ results: [ProbeResult]) {
-    self.init(outcomes: results.map(\.outcome), answerTimes: results.filter { $0.outcome.isAnswer }.map(\.elapsedMicroseconds))
+    self.init(outcomes: results.map(\.outcome), answerTimes: results.filter { $0.outcome.isAnswer }.map(\.answerMicroseconds))
   }
 
   public init(outcomes: [ProbeOutcome], answerTimes: [Int64]) {

@@ -151,7 +151,8 @@ final class PendingConnect: @unchecked Sendable {
     icmpListener?.stop()
     defer { socket.close() }
     return ProbeAttempt(address: address, outcome: .connected, elapsedMicroseconds: elapsed,
-                        local: socket.localAddress(), peer: socket.peerAddress())
+                        local: socket.localAddress(), peer: socket.peerAddress(),
+                        kernelRoundTripMicroseconds: socket.handshakeRoundTripMicroseconds())
   }
 
   func connected() -> ProbeAttempt { ready(Int16(POLLOUT)) }

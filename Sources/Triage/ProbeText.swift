@@ -2,7 +2,7 @@ import NetProbe
 
 /// The text a person reads for probe runs: a line per probe, then the summary, as ping and psping print.
 public enum ProbeText {
-  /// `  3  127.0.0.1:8080  connected in 0.081 ms  from 127.0.0.1:41234`
+  /// `  3  127.0.0.1:8080  connected in 0.081 ms (rtt 0.043)  from 127.0.0.1:41234`
   public static func line(sequence: Int, isWarmup: Bool, result: ProbeResult) -> String {
     let label = isWarmup ? "w\(sequence)" : "\(sequence)"
     var lines: [String] = []
@@ -21,6 +21,7 @@ public enum ProbeText {
     switch attempt.outcome {
     case .connected:
       text = "connected in \(time)"
+      if let roundTrip = attempt.kernelRoundTripMicroseconds { text += " (rtt \(decimal(Double(roundTrip) / 1000, places: 3)))" }
       if let local = attempt.local { text += "  from \(local)" }
     case .reply:
       text = "reply in \(time)"

@@ -24,7 +24,7 @@ public struct LoopState: Hashable, Sendable {
 
   public mutating func append(_ result: ProbeResult) {
     sequence += 1
-    let sample = LoopSample(sequence: sequence, outcome: result.outcome, microseconds: result.elapsedMicroseconds,
+    let sample = LoopSample(sequence: sequence, outcome: result.outcome, microseconds: result.answerMicroseconds,
                             text: ProbeText.describe(result.final, kind: result.kind))
     window.append(sample)
     if window.count > Self.windowCapacity { window.removeFirst(window.count - Self.windowCapacity) }

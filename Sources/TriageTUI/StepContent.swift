@@ -131,7 +131,7 @@ enum StepContent {
     let answered = results.filter { $0.outcome.isAnswer }
     if !answered.isEmpty {
       let statistics = ProbeStatistics(results)
-      lines += latencyLines(statistics, samples: results.map { $0.outcome.isAnswer ? $0.elapsedMicroseconds : nil },
+      lines += latencyLines(statistics, samples: results.map { $0.outcome.isAnswer ? $0.answerMicroseconds : nil },
                             glyphs: glyphs, width: width)
     }
     if let trace, trace.decisive != nil {

@@ -13,9 +13,7 @@ func runWithInterrupt(_ runner: RepeatRunner, output: Output,
   let task = Task {
     await runner.run(probe) { event in
       if json {
-        output.object(type: "probe", ProbeEvent(
-          sequence: event.sequence, warmup: event.isWarmup, kind: event.result.kind, target: event.result.target,
-          outcome: event.result.outcome, elapsedMicroseconds: event.result.elapsedMicroseconds, attempts: event.result.attempts))
+        output.object(type: "probe", ProbeEvent(sequence: event.sequence, warmup: event.isWarmup, result: event.result))
       } else {
         output.line(ProbeText.line(sequence: event.sequence, isWarmup: event.isWarmup, result: event.result))
       }

@@ -113,6 +113,7 @@ struct ScenarioOptions: ParsableArguments {
 extension LabCommand {
   struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "list",
       abstract: "List every scenario with its diagnosis id and a one-line description (no root needed).",
       discussion: """
         Examples:
@@ -149,6 +150,7 @@ extension LabCommand {
 
   struct Up: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "up",
       abstract: "Build the lab with one fault, after removing whatever lab was up.",
       discussion: """
         Examples:
@@ -198,6 +200,7 @@ extension LabCommand {
 
   struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "status",
       abstract: "Show what is up: the scenario, its namespaces and services, checked against the kernel.",
       discussion: """
         Exit status: 0 when a lab is up and whole, 1 when nothing is up or part of it is missing.
@@ -247,6 +250,7 @@ extension LabCommand {
 
   struct Down: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "down",
       abstract: "End the lab's processes, delete its namespaces and remove its files (also after a crash).",
       discussion: """
         Examples:
@@ -279,6 +283,7 @@ extension LabCommand {
 
   struct Exec: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "exec",
       abstract: "Run a command inside a lab namespace (the client unless --host says otherwise).",
       discussion: """
         The command runs as `ip netns exec ntlab-HOST COMMAND ARGS...`, with the client's resolv.conf, \
@@ -322,6 +327,7 @@ extension LabCommand {
 
   struct Practice: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "practice",
       abstract: "Bring up a random fault and hide its name; find it, then check with nettriage lab reveal.",
       discussion: """
         Examples:
@@ -361,6 +367,7 @@ extension LabCommand {
 
   struct Reveal: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "reveal",
       abstract: "Name the scenario that is up (a practice run's hidden fault), why, and how it was made.",
       discussion: """
         Examples:

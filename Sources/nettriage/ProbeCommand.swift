@@ -7,6 +7,7 @@ import Glibc
 
 struct Probe: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "probe",
     abstract: "Run one probe again and again, with live results and statistics.",
     discussion: """
       Examples:
@@ -239,9 +240,23 @@ struct ProbeEvent: Encodable {
   let target: String
   let outcome: ProbeOutcome
   let elapsedMicroseconds: Int64
+  /// The kernel's handshake round trip, when it has one (see `ProbeAttempt.kernelRoundTripMicroseconds`).
+  let rttMicroseconds: Int64?
   let attempts: [ProbeAttempt]
   /// With --trace: each attempt's packets and what they show, in the order of `attempts`.
   var traces: [AttemptTrace]? = nil
+
+  init(sequence: Int, warmup: Bool, result: ProbeResult, traces: [AttemptTrace]? = nil) {
+    self.sequence = sequence
+    self.warmup = warmup
+    kind = result.kind
+    target = result.target
+    outcome = result.outcome
+    elapsedMicroseconds = result.elapsedMicroseconds
+    rttMicroseconds = result.final.kernelRoundTripMicroseconds
+    attempts = result.attempts
+    self.traces = traces
+  }
 }
 
 /// One attempt's capture in a probe's NDJSON object.
@@ -286,9 +301,7 @@ func runTraced(_ kind: ProbeKind, target: InternetTarget, options: RepeatOptions
         let attemptTraces = capturing && trace.trace
           ? traces.map { AttemptTrace(capture: $0, evidence: FlowEvidence($0, pathLength: pathLengths[$0.flow.remote.address])) }
           : nil
-        output.object(type: "probe", ProbeEvent(
-          sequence: sequence, warmup: isWarmup, kind: result.kind, target: result.target, outcome: result.outcome,
-          elapsedMicroseconds: result.elapsedMicroseconds, attempts: result.attempts, traces: attemptTraces))
+        output.object(type: "probe", ProbeEvent(sequence: sequence, warmup: isWarmup, result: result, traces: attemptTraces))
       } else {
         output.line(ProbeText.line(sequence: sequence, isWarmup: isWarmup, result: result))
         if capturing && trace.trace {

@@ -4,6 +4,7 @@ import Triage
 
 struct Resolve: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "resolve",
     abstract: "Resolve a name to every address, in the order the system prefers, and time it.",
     discussion: """
       Uses getaddrinfo: the hosts file and DNS, in the order /etc/nsswitch.conf gives. A numeric address is

@@ -24,6 +24,18 @@ import TestSupport
   }
 
   @Test(arguments: ["127.0.0.1", "::1"])
+  func connectedHandshakeCarriesTheKernelsRoundTrip(host: String) async throws {
+    let listener = try LoopbackTCPListener(address: IPAddress(host)!)
+    let result = await TCPConnectProbe.probe([listener.socketAddress], target: "test", options: options)
+    #expect(result.outcome == .connected)
+    let roundTrip = try #require(result.final.kernelRoundTripMicroseconds)
+    // Timed inside the stack between the SYN and the SYN-ACK: within the connect-to-poll span measured outside.
+    #expect(roundTrip >= 1 && roundTrip <= result.final.elapsedMicroseconds + 1)
+    #expect(result.answerMicroseconds == roundTrip)
+    #expect(ProbeStatistics([result]).minimumMicroseconds == roundTrip)
+  }
+
+  @Test(arguments: ["127.0.0.1", "::1"])
   func closedPortIsRefusedAtOnce(host: String) async throws {
     let closed = try ClosedPort(family: IPAddress(host)!.family.constant)
     let address = SocketAddress(IPAddress(host)!, port: closed.port)
@@ -33,6 +45,8 @@ import TestSupport
     #expect(result.final.errno?.name == "ECONNREFUSED")
     #expect(result.final.errno?.code == 111)
     #expect(result.final.elapsedMicroseconds < 500_000)
+    #expect(result.final.kernelRoundTripMicroseconds == nil)
+    #expect(result.answerMicroseconds == result.final.elapsedMicroseconds)
   }
 
   @Test func triesEachAddressWithAFreshSocketUntilOneConnects() async throws {

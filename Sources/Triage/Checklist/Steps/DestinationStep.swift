@@ -140,7 +140,7 @@ extension ChecklistRun {
     }
     let answered = results.filter { $0.outcome.isAnswer }
     let port = target.internet.map { String($0.port) } ?? "?"
-    if let best = answered.map(\.elapsedMicroseconds).min() {
+    if let best = answered.map(\.answerMicroseconds).min() {
       return StepOutcome(status: .pass, summary: "\(target.transport.rawValue) port \(port) answered in \(ProbeText.milliseconds(best))"
                          + (answered.count < results.count ? " (\(results.count - answered.count) of \(results.count) lost)" : ""))
     }
