@@ -55,8 +55,11 @@ public enum ProbeTracer {
       let result = await attempt(address)
       attempts += result.attempts
       if let capture {
-        // Loopback frames are queued as they are sent; elsewhere give a trailing frame a moment.
-        let packets = capture.stop(settle: address.address.isLoopback ? .zero : .milliseconds(5))
+        // Loopback frames are queued as they are sent; elsewhere give the frames that trail an answer (the peer's
+        // side of the close) a moment. A failure has nothing trailing it: the RST or ICMP error that ended the
+        // attempt passed the packet socket before the stack saw it, so waiting would only delay the verdict.
+        let trailing = result.outcome.isAnswer && !address.address.isLoopback
+        let packets = capture.stop(settle: trailing ? .milliseconds(5) : .zero)
         traces.append(result.attempts.last?.local.map(packets.restricted(toLocal:)) ?? packets)
       }
       if result.outcome.isAnswer || result.outcome == .cancelled { break }

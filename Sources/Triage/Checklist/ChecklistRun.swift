@@ -31,6 +31,9 @@ public actor ChecklistRun {
   var captureUnavailable: CaptureUnavailable?
   /// Steps waiting for another step to finish (the trace step waits for the destination's probes).
   private var finishWaiters: [StepID: [CheckedContinuation<Void, Never>]] = [:]
+  /// The destination step starts alone; the others start once it has had its head start (see `run`).
+  private var headStartOver = true
+  private var headStartWaiters: [CheckedContinuation<Void, Never>] = []
 
   public init(target: CheckTarget?, options: CheckOptions = .init()) {
     self.target = target
@@ -55,13 +58,32 @@ public actor ChecklistRun {
   /// Runs every step (concurrently where they do not depend on each other) and decides the verdict.
   @discardableResult
   public func run() async -> RunSnapshot {
+    headStartOver = false
     await withTaskGroup(of: Void.self) { group in
-      for step in StepID.allCases {
+      // The first verdict waits for the destination's first packet. Started together, the other steps' kernel
+      // reads (netlink dumps, /proc, the loopback self-test) held both worker threads for milliseconds before it
+      // was sent; so the destination starts alone and the others once it is about to connect or waits for DNS.
+      group.addTask { await self.perform(.destination) }
+      await destinationHeadStart()
+      for step in StepID.allCases where step != .destination {
         group.addTask { await self.perform(step) }
       }
     }
     finish()
     return state
+  }
+
+  /// Lets the other steps start (once; later calls do nothing).
+  func endDestinationHeadStart() {
+    guard !headStartOver else { return }
+    headStartOver = true
+    for waiter in headStartWaiters { waiter.resume() }
+    headStartWaiters = []
+  }
+
+  private func destinationHeadStart() async {
+    if headStartOver { return }
+    await withCheckedContinuation { headStartWaiters.append($0) }
   }
 
   /// Runs one step again (its evidence is replaced) and decides again.
@@ -116,6 +138,7 @@ public actor ChecklistRun {
       $0.finishedMicroseconds = self.elapsed
     }
     for waiter in finishWaiters.removeValue(forKey: step) ?? [] { waiter.resume() }
+    if step == .destination { endDestinationHeadStart() }
   }
 
   /// Returns once `step` has finished (at once when it already has).

@@ -23,6 +23,9 @@ extension ChecklistRun {
   /// Step 6: name resolution, then the application port (TCP handshake, UDP exchange or unix connect). With no
   /// target: whether the configured name servers answer.
   func destinationStep() async -> StepOutcome {
+    // Only a numeric address connects at once; anything else waits (for DNS, or has nothing to race) with the
+    // other steps running.
+    if target?.internet == nil || target?.isName == true { endDestinationHeadStart() }
     guard let target else { return await nameServersCheck() }
     if case let .unix(path) = target.target { return await unixDestination(path) }
 
@@ -89,6 +92,7 @@ extension ChecklistRun {
       await self.traceWhileTheConnectWaits(to: echoAddress, label: target.internet?.description ?? target.text,
                                            connectStarted: connectStarted)
     }
+    endDestinationHeadStart()
     let first = await connectOnce(resolved.addresses, target: target)
     connectPending = false
     await provisionalVerdictAfterFailedConnect(first)
