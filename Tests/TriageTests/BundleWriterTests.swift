@@ -91,7 +91,7 @@ import Glibc
     let pcap = Data(IPAddress("151.101.65.69")!.bytes)
     let options = BundleOptions(redact: true, pcapRewriter: { data, redactor in
       guard let address = IPAddress(bytes: Array(data)) else { return nil }
-      return Data(redactor.replacement(for: address).bytes)
+      return PcapRedaction.Result(pcap: Data(redactor.replacement(for: address).bytes), keptRecords: 1, droppedRecords: 2)
     })
     let (files, _) = BundleWriter.files(try await Self.sensitiveContents(pcap: pcap), options: options)
     let capture = try #require(files.first { $0.name == "capture.pcap" })
@@ -100,6 +100,9 @@ import Glibc
     // The text files name the same placeholder for the same address.
     let report = Self.text(try #require(files.first { $0.name == "report.json" }))
     #expect(report.contains("\(placeholder) and 2001:db8:0:1::323"))
+    // What the rewrite left out is said twice: beside the file and in the redaction note.
+    #expect(capture.about.contains("2 of 3 packets left out"))
+    #expect(Self.text(files[0]).contains("capture.pcap: 1 packet rewritten, 2 left out"))
   }
 
   /// No public address and none of the names are left in any file, and the JSON still parses and validates.

@@ -305,7 +305,7 @@ extension [UInt8] {
   func tcpdumpReadsTheRewrittenFile(framing: C.Framing) throws {
     let tcpdump = try #require(Self.tcpdump, "tcpdump is installed here (CI installs it)")
     var redactor = Redactor()
-    let pcap = try #require(PcapRedaction.rewrite(Data(try C.pcap(framing)), redactor: &redactor))
+    let pcap = try #require(PcapRedaction.rewrite(Data(try C.pcap(framing)), redactor: &redactor)).pcap
     let directory = TemporaryDirectory()
     let path = directory.path + "/redacted.pcap"
     try pcap.write(to: URL(fileURLWithPath: path))
@@ -357,7 +357,7 @@ extension [UInt8] {
     for (packet, equalFrom, splitFields) in cases {
       let frame = C.Framing.ethernet.frame(packet)
       var whole = Redactor()
-      let wholeFile = try #require(PcapRedaction.rewrite(Data(try PcapWriter().bytes(for: C.records([frame], .ethernet))), redactor: &whole))
+      let wholeFile = try #require(PcapRedaction.rewrite(Data(try PcapWriter().bytes(for: C.records([frame], .ethernet))), redactor: &whole)).pcap
       let wholeFrame = try #require(PcapRecords([UInt8](wholeFile))?.frames.first)
       let outerHeader = packet[0] >> 4 == 4 ? 20 : 40
       let isError = packet[0] >> 4 == 4 ? packet[9] == 1 && [3, 11].contains(packet[20]) : packet[6] == 58 && packet[40] < 5
@@ -399,7 +399,7 @@ extension [UInt8] {
     let onlyARP = try PcapWriter().bytes(for: C.records([C.Framing.ethernet.notIP], .ethernet))
     #expect(PcapRedaction.redact(Data(onlyARP), redactor: &redactor)?.droppedRecords == 1)
     #expect(PcapRedaction.rewrite(Data(onlyARP), redactor: &redactor) == nil)
-    #expect(PcapRedaction.rewrite(Data(try PcapWriter().bytes(for: [PcapRecord]())), redactor: &redactor)?.count == 24)
+    #expect(PcapRedaction.rewrite(Data(try PcapWriter().bytes(for: [PcapRecord]())), redactor: &redactor)?.pcap.count == 24)
 
     let file = try C.pcap(.ethernet)
     let boundaries = Set((PcapRecords(file)?.frames ?? []).reduce(into: [24]) { $0.append($0.last! + 16 + $1.count) })
@@ -524,5 +524,10 @@ extension [UInt8] {
     let report = BundleWriterTests.text(try #require(files.first { $0.name == "report.json" }))
     #expect(report.contains("resolved to \(placeholder) and"), "the report names the capture's placeholder")
     #expect(BundleWriterTests.text(files[0]).contains("capture.pcap"))
+    // The fixture's non-IP frames cannot be rewritten: the README counts them.
+    let original = try #require(PcapRecords(pcap.map { $0 })).frames.count
+    let kept = try #require(PcapRecords(capture.bytes)).frames.count
+    #expect(kept < original)
+    #expect(BundleWriterTests.text(files[0]).contains("capture.pcap: \(kept) packets rewritten, \(original - kept) left out"))
   }
 }

@@ -30,12 +30,14 @@ public struct BundleOptions: Sendable {
   /// Replace public addresses and the names that identify the network with placeholders (`Redactor`) in every
   /// file; the pcap is left out with a note unless `pcapRewriter` can rewrite it.
   public var redact: Bool
-  /// Rewrites a pcap's addresses (and whatever else it must) with the redactor's placeholders; nil when it cannot.
-  public var pcapRewriter: (@Sendable (Data, inout Redactor) -> Data?)?
+  /// Rewrites a pcap's addresses (and whatever else it must) with the redactor's placeholders, counting the records
+  /// it had to leave out; nil when it cannot.
+  public var pcapRewriter: (@Sendable (Data, inout Redactor) -> PcapRedaction.Result?)?
   /// The folder the files extract into; by default `nettriage-bundle-YYYYMMDD-HHMMSS` (UTC, from `createdAt`).
   public var folder: String?
 
-  public init(redact: Bool = false, pcapRewriter: (@Sendable (Data, inout Redactor) -> Data?)? = nil, folder: String? = nil) {
+  public init(redact: Bool = false, pcapRewriter: (@Sendable (Data, inout Redactor) -> PcapRedaction.Result?)? = nil,
+              folder: String? = nil) {
     self.redact = redact
     self.pcapRewriter = pcapRewriter
     self.folder = folder
@@ -82,12 +84,15 @@ public enum BundleWriter {
                             text: contents.markdown))
     var redactor = options.redact ? redactor(for: contents) : nil
     var pcapNote: String?
+    var pcapRewrite: PcapRedaction.Result?
     if let pcap = contents.pcap {
       if var active = redactor {
         if let rewrite = options.pcapRewriter, let rewritten = rewrite(pcap, &active) {
           redactor = active
-          files.append(BundleFile(name: "capture.pcap", about: "the probes' packets with addresses rewritten to the placeholders, payloads zeroed (tcpdump -r, Wireshark)",
-                                  bytes: Array(rewritten)))
+          pcapRewrite = rewritten
+          let leftOut = rewritten.droppedRecords == 0 ? "" : "; \(rewritten.droppedRecords) of \(rewritten.keptRecords + rewritten.droppedRecords) packets left out"
+          files.append(BundleFile(name: "capture.pcap", about: "the probes' packets with addresses rewritten to the placeholders, payloads zeroed\(leftOut) (tcpdump -r, Wireshark)",
+                                  bytes: Array(rewritten.pcap)))
         } else {
           pcapNote = """
             The packet capture was left out because the bundle is redacted: packets carry addresses and payloads that \
@@ -124,7 +129,7 @@ public enum BundleWriter {
       targetLine = targetLine.map { active.redact($0) }
       redactor = active
     }
-    let readme = summary + (redactor.map { redactionNote($0, targetLine: targetLine) } ?? "")
+    let readme = summary + (redactor.map { redactionNote($0, targetLine: targetLine, pcap: pcapRewrite) } ?? "")
     files.insert(BundleFile(name: "README.txt", about: "this file", text: readme), at: 0)
     return (files, redactor)
   }
@@ -240,7 +245,7 @@ public enum BundleWriter {
   }
 
   /// How the bundle was redacted (fixed words, not redacted themselves: they name the placeholder ranges).
-  static func redactionNote(_ redactor: Redactor, targetLine: String?) -> String {
+  static func redactionNote(_ redactor: Redactor, targetLine: String?, pcap: PcapRedaction.Result? = nil) -> String {
     var lines = [
       "",
       "Redacted: \(redactor.replacedAddresses) addresses and \(redactor.replacedNames) names were replaced in every file.",
@@ -258,6 +263,13 @@ public enum BundleWriter {
       "  Not redacted: MAC addresses in the snapshot files, interface names, process names, user ids, and reversed",
       "  (in-addr.arpa) names.",
     ]
+    if let pcap {
+      let rewritten = pcap.keptRecords == 1 ? "1 packet rewritten" : "\(pcap.keptRecords) packets rewritten"
+      lines.append(pcap.droppedRecords == 0
+        ? "  capture.pcap: \(rewritten), none left out."
+        : "  capture.pcap: \(rewritten), \(pcap.droppedRecords) left out (not IPv4 or IPv6, a malformed IP header,"
+          + " or cut off by the end of the file): the redacted file has fewer packets than the capture.")
+    }
     if let targetLine, targetLine.contains("host-") { lines.append(targetLine) }
     return lines.joined(separator: "\n") + "\n"
   }

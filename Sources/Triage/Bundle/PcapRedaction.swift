@@ -39,13 +39,19 @@ public enum PcapRedaction {
     public var keptRecords: Int
     /// Records left out: not IPv4/IPv6, a malformed IP header, or a record cut off by the end of the file.
     public var droppedRecords: Int
+
+    public init(pcap: Data, keptRecords: Int, droppedRecords: Int) {
+      self.pcap = pcap
+      self.keptRecords = keptRecords
+      self.droppedRecords = droppedRecords
+    }
   }
 
-  /// The rewritten file for `BundleOptions.pcapRewriter`; nil when the data is not a pcap the rewriter can walk, or
+  /// The rewrite for `BundleOptions.pcapRewriter`; nil when the data is not a pcap the rewriter can walk, or
   /// when it held records and none could be rewritten (an empty capture would say "no packets", which is not so).
-  public static func rewrite(_ pcap: Data, redactor: inout Redactor) -> Data? {
+  public static func rewrite(_ pcap: Data, redactor: inout Redactor) -> Result? {
     guard let result = redact(pcap, redactor: &redactor), result.keptRecords > 0 || result.droppedRecords == 0 else { return nil }
-    return result.pcap
+    return result
   }
 
   /// The rewritten file with its record counts; nil when the data is not a classic pcap with a supported link type.
