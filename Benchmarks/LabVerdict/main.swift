@@ -3,7 +3,7 @@
 // nettriage's TCP and ICMP probes (and ping, nping) measure through the lab's delay line against its configured
 // delay. Root only; traffic stays inside the lab's namespaces. The lab is torn down at the end, on Ctrl-C too.
 //
-//   swift build -c release --product nettriage && swift build -c release --product lab-verdict-bench
+//   swift build -c release --static-swift-stdlib --product nettriage && swift build -c release --static-swift-stdlib --product lab-verdict-bench
 //   flock /tmp/ntlab.lock swift run -c release --skip-build lab-verdict-bench [--runs N] [--timeout S] [--json] ...
 import Foundation
 import Lab
@@ -26,7 +26,7 @@ let usage = """
     --no-rtt          skip the RTT accuracy series
     --json            print one JSON object instead of the Markdown tables
   Root only. Build nettriage beside it first, then hold the lab lock only while it runs:
-    swift build -c release --product nettriage && swift build -c release --product lab-verdict-bench
+    swift build -c release --static-swift-stdlib --product nettriage && swift build -c release --static-swift-stdlib --product lab-verdict-bench
     flock /tmp/ntlab.lock swift run -c release --skip-build lab-verdict-bench
   Exit status: 0, or 1 when nettriage gave a wrong answer (listed at the end), 2 bad usage, 3 cannot run here.
   """
@@ -91,7 +91,7 @@ let executable = Lab.currentExecutable
 let nettriage = nettriagePath.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
   ?? ((executable as NSString).deletingLastPathComponent + "/nettriage")
 guard FileManager.default.isExecutableFile(atPath: nettriage) else {
-  fail("no nettriage binary at \(nettriage): build it first with swift build -c release --product nettriage "
+  fail("no nettriage binary at \(nettriage): build it first with swift build -c release --static-swift-stdlib --product nettriage "
        + "(same --scratch-path), or give --nettriage PATH", status: 3)
 }
 let toolbox = Toolbox(nettriage: nettriage, timeoutSeconds: timeoutSeconds)
