@@ -51,6 +51,21 @@ import Glibc
     #expect(snapshot.final?.diagnosis.id == .reachable)
   }
 
+  /// Step 7 for UDP: the echo's socket is found by its port; a port nothing is bound to fails the step.
+  @Test func udpSocketStateFindsTheBoundSocket() async throws {
+    let echo = try LoopbackUDPEcho()
+    let snapshot = await ChecklistRun(target: try Self.target("127.0.0.1:\(echo.port)", transport: .udp)).run()
+    let step = snapshot.step(.socketState)
+    #expect(step.status == .pass, "\(step.summary)")
+    #expect(step.summary.contains("UDP 127.0.0.1:\(echo.port) bound"))
+    #expect(step.details.contains { $0.contains("RcvbufErrors +") })
+
+    let closed = try unusedPort(type: Int32(SOCK_DGRAM.rawValue))
+    let nothing = await ChecklistRun(target: try Self.target("127.0.0.1:\(closed)", transport: .udp)).run()
+    #expect(nothing.step(.socketState).status == .fail)
+    #expect(nothing.step(.socketState).summary == "nothing is bound to UDP port \(closed) on this host")
+  }
+
   @Test func snapshotsStreamEveryChangeAndEndWithTheVerdict() async throws {
     let listener = try LoopbackTCPListener()
     let run = ChecklistRun(target: try Self.target("127.0.0.1:\(listener.port)"))

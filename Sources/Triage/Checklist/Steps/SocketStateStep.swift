@@ -2,22 +2,23 @@ import NetProbe
 
 extension ChecklistRun {
   /// Step 7: when the listener is on this machine, is the port in LISTEN, how full is its accept queue, and do
-  /// the overflow counters rise while the destination step probes it?
+  /// the overflow counters rise while the destination step probes it? For UDP: is a socket bound to the port, and
+  /// does the kernel drop datagrams for it?
   func socketStateStep() async -> StepOutcome {
     guard let target, let internet = target.internet else {
       return .skip(target == nil ? "no target" : "a unix socket's listener is checked by connecting to it")
     }
-    let before = try? TCPCounterSample.read()
+    // Counters are sampled around the destination's probes: a rise while we knock is our own packets dropped.
+    let udp = target.transport == .udp
+    let before = udp ? nil : try? TCPCounterSample.read()
+    let udpBefore = udp ? try? UDPCounterSample.read() : nil
     guard let lookup = await routeLookup() else { return .skip("no address for the target") }
     guard lookup.type == .local else {
-      return .skip("the listener is on another machine: run `nettriage probe sockets --listen --port \(internet.port)` there")
+      return .skip(udp ? "the server is on another machine: look at its UDP socket there (`ss -ulnpm 'sport = :\(internet.port)'`)"
+                       : "the listener is on another machine: run `nettriage probe sockets --listen --port \(internet.port)` there")
     }
-    guard target.transport == .tcp else { return .skip("the socket table covers TCP listeners") }
-    // Sample the counters around the destination's probes: a rise while we knock is our own SYNs being dropped.
-    let waitEnds = ContinuousClock.now + options.timeout * max(1, options.connectProbes) + .seconds(1)
-    while !state.step(.destination).status.isFinished, ContinuousClock.now < waitEnds, !Task.isCancelled {
-      try? await Task.sleep(for: .milliseconds(10))
-    }
+    await waitForTheDestinationsProbes()
+    if udp { return udpSocketState(port: internet.port, before: udpBefore) }
     let table: SocketTable
     do {
       table = try SocketTable.read(filter: SocketFilter(listeningOnly: true, port: internet.port), withOwners: true)
@@ -47,5 +48,45 @@ extension ChecklistRun {
     }
     let row = listeners[0]
     return StepOutcome(status: .pass, summary: "LISTEN \(row.local), accept queue \(row.acceptQueue ?? 0)/\(row.backlog ?? 0)")
+  }
+
+  private func waitForTheDestinationsProbes() async {
+    let waitEnds = ContinuousClock.now + options.timeout * max(1, options.connectProbes) + .seconds(1)
+    while !state.step(.destination).status.isFinished, ContinuousClock.now < waitEnds, !Task.isCancelled {
+      try? await Task.sleep(for: .milliseconds(10))
+    }
+  }
+
+  /// UDP has no LISTEN: a server is a socket bound to the port. What it cannot keep up with waits in its receive
+  /// queue, and once the buffer is full the kernel drops datagrams (the socket's drop count, RcvbufErrors).
+  private func udpSocketState(port: UInt16, before: UDPCounterSample?) -> StepOutcome {
+    let sockets: [UDPSocketEntry]
+    do {
+      sockets = try UDPSockets.read(port: port)
+    } catch {
+      return StepOutcome(status: .warn, summary: "could not read the UDP socket table: \(error)")
+    }
+    let after = try? UDPCounterSample.read()
+    let bufferDrops = before.flatMap { before in after.map { $0.receiveBufferErrors - before.receiveBufferErrors } }
+    for socket in sockets {
+      detail(.socketState, "UDP \(socket.local)" + (socket.remote.map { " connected to \($0)" } ?? "")
+             + ": receive queue \(socket.receiveQueueBytes) bytes, \(socket.drops) datagrams dropped since it opened")
+    }
+    if let before, let after {
+      detail(.socketState, "RcvbufErrors +\(after.receiveBufferErrors - before.receiveBufferErrors), NoPorts +\(after.noPorts - before.noPorts) during the run")
+    }
+    guard !sockets.isEmpty else {
+      return StepOutcome(status: .fail, summary: "nothing is bound to UDP port \(port) on this host")
+    }
+    let dropping = sockets.filter { $0.drops > 0 }
+    if let bufferDrops, bufferDrops > 0, !dropping.isEmpty {
+      return StepOutcome(status: .fail, summary: "the socket's receive buffer is full: the kernel dropped \(bufferDrops) datagrams during the run"
+                         + " (the application does not read fast enough)")
+    }
+    if let socket = dropping.first {
+      return StepOutcome(status: .warn, summary: "UDP \(socket.local) has lost \(socket.drops) datagrams to a full receive buffer since it opened")
+    }
+    let socket = sockets[0]
+    return StepOutcome(status: .pass, summary: "UDP \(socket.local) bound, receive queue \(socket.receiveQueueBytes) bytes")
   }
 }
