@@ -116,6 +116,27 @@ struct CaptureTests {
     let attempt = TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options)
     let packets = capture.stop().restricted(toLocal: try #require(attempt.local))
     #expect(Array(Self.segments(packets).prefix(3)) == ["> SYN", "< SYN-ACK", "> ACK"])
+    // On every interface the kernel must hand over sent frames: the filter keeps lo's sent copy.
+    #expect(capture.loopbackCopy == .sent)
+    #expect(packets.packets.allSatisfy { $0.decoded.link?.packetType == .outgoing })
+  }
+
+  /// Bound to lo, the socket asks the kernel to skip sent frames (PACKET_IGNORE_OUTGOING): each packet shows once, as
+  /// received, and the ladder's directions still come from the addresses and ports.
+  @Test(arguments: [IPAddress.v4(127, 0, 0, 1), IPAddress("::1")!])
+  func loopbackKeepsTheReceivedCopyWithRightDirections(address: IPAddress) throws {
+    let listener = try LoopbackTCPListener(address: address)
+    let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: listener.socketAddress), interface: .named("lo"))
+    #expect(capture.loopbackCopy == .received, "PACKET_IGNORE_OUTGOING needs Linux 4.20")
+    let attempt = TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options)
+    let local = try #require(attempt.local)
+    let packets = capture.stop().restricted(toLocal: local)
+    #expect(Array(Self.segments(packets).prefix(3)) == ["> SYN", "< SYN-ACK", "> ACK"], "\(Self.segments(packets))")
+    #expect(packets.packets.allSatisfy { $0.decoded.link?.packetType == .host && $0.decoded.link?.hardwareType == 772 })
+    let syn = try #require(packets.packets.first)
+    #expect(syn.direction == .toServer && syn.decoded.tcp?.sourcePort == local.port && syn.decoded.tcp?.destinationPort == listener.port)
+    let synAck = try #require(packets.packets.dropFirst().first)
+    #expect(synAck.direction == .toClient && synAck.decoded.tcp?.sourcePort == listener.port)
   }
 
   /// A session reuses one socket per interface: each capture holds only what came after its start.

@@ -19,7 +19,7 @@ public final class CaptureSession: @unchecked Sendable {
   private var routes: [IPAddress: Int32?] = [:]
   private var names: [Int32: String?] = [:]
   /// The filter compiled last, with what it was compiled for: a loop probing one endpoint compiles it once.
-  private var lastProgram: (flow: CaptureFlow, snapLength: Int, program: BPFProgram)?
+  private var lastProgram: (flow: CaptureFlow, snapLength: Int, loopbackCopy: LoopbackCopy, program: BPFProgram)?
 
   public init() { pthread_mutex_init(&lock, nil) }
 
@@ -57,10 +57,12 @@ public final class CaptureSession: @unchecked Sendable {
   }
 
   /// The filter for `flow`, compiled once while the flow stays the same.
-  func program(for flow: CaptureFlow, snapLength: Int, compile: () -> BPFProgram) -> BPFProgram {
-    if let last = withLock({ lastProgram }), last.flow == flow, last.snapLength == snapLength { return last.program }
+  func program(for flow: CaptureFlow, snapLength: Int, loopbackCopy: LoopbackCopy, compile: () -> BPFProgram) -> BPFProgram {
+    if let last = withLock({ lastProgram }), last.flow == flow, last.snapLength == snapLength, last.loopbackCopy == loopbackCopy {
+      return last.program
+    }
     let program = compile()
-    withLock { lastProgram = (flow, snapLength, program) }
+    withLock { lastProgram = (flow, snapLength, loopbackCopy, program) }
     return program
   }
 

@@ -40,13 +40,15 @@ public enum CaptureInterface: Sendable, Hashable {
 /// ```
 ///
 /// Frames wait in the socket's kernel buffer until `drain()` or `stop()` reads them, so a capture costs no thread.
-/// What it keeps is bounded by `limit`; the loopback device's second copy of each packet is left out.
+/// What it keeps is bounded by `limit`; the loopback device's second copy of each packet is left out (`loopbackCopy`).
 public final class PacketCapture: @unchecked Sendable {
   public let flow: CaptureFlow
   public let limit: CaptureLimit
   /// The interface listened on; nil for all.
   public let interfaceIndex: Int32?
   public let interfaceName: String?
+  /// Which copy of each loopback packet this capture keeps.
+  public let loopbackCopy: LoopbackCopy
   private let socket: PacketSocket
   private let session: CaptureSession?
   /// Whether the socket went back to the session (so it is not closed here).
@@ -60,16 +62,15 @@ public final class PacketCapture: @unchecked Sendable {
   /// The default snap length: whole packets (a probe's packets are small; this only bounds a stray jumbo frame).
   public static let defaultSnapLength = 65_535
 
-  private init(flow: CaptureFlow, limit: CaptureLimit, interfaceIndex: Int32?, socket: PacketSocket, session: CaptureSession?) {
+  private init(flow: CaptureFlow, limit: CaptureLimit, interfaceIndex: Int32?, interfaceName: String?, socket: PacketSocket,
+               session: CaptureSession?) {
     self.session = session
     self.flow = flow
     self.limit = limit
     self.interfaceIndex = interfaceIndex
-    self.interfaceName = interfaceIndex.flatMap { index in
-      session.map { $0.interfaceName(index: index, lookup: PacketSocket.interfaceName(index:)) }
-        ?? PacketSocket.interfaceName(index: index)
-    }
+    self.interfaceName = interfaceName
     self.socket = socket
+    self.loopbackCopy = socket.ignoresOutgoing ? .received : .sent
     self.buffer = PacketBuffer(limit: limit)
     self.startNanoseconds = PacketSocket.now()
     pthread_mutex_init(&lock, nil)
@@ -101,14 +102,20 @@ public final class PacketCapture: @unchecked Sendable {
       }
       index = session.map { $0.interfaceIndex(for: flow.remote.address, lookup: lookup) } ?? lookup(flow.remote.address)
     }
-    let compile = { FlowFilter.program(for: flow, snapLength: UInt32(snapLength)) }
-    let program = session.map { $0.program(for: flow, snapLength: snapLength, compile: compile) } ?? compile()
+    let name = index.flatMap { index in
+      session.map { $0.interfaceName(index: index, lookup: PacketSocket.interfaceName(index:)) } ?? PacketSocket.interfaceName(index: index)
+    }
+    func program(keeping copy: LoopbackCopy) -> BPFProgram {
+      let compile = { FlowFilter.program(for: flow, snapLength: UInt32(snapLength), loopbackCopy: copy) }
+      return session.map { $0.program(for: flow, snapLength: snapLength, loopbackCopy: copy, compile: compile) } ?? compile()
+    }
     if let reused = session?.take(interfaceIndex: index ?? 0, snapLength: snapLength) {
       // A loop probing one endpoint gets the same program each time: no attach (and no BPF JIT) then. Whatever
       // queued while the socket was idle came before this capture started: it is not this capture's.
-      if reused.program == program || { if case .success = reused.attach(program) { return true } else { return false } }() {
+      let wanted = program(keeping: reused.ignoresOutgoing ? .received : .sent)
+      if reused.program == wanted || { if case .success = reused.attach(wanted) { return true } else { return false } }() {
         reused.discardQueued()
-        return PacketCapture(flow: flow, limit: limit, interfaceIndex: index, socket: reused, session: session)
+        return PacketCapture(flow: flow, limit: limit, interfaceIndex: index, interfaceName: name, socket: reused, session: session)
       }
       reused.close()
     }
@@ -119,9 +126,16 @@ public final class PacketCapture: @unchecked Sendable {
       if error.errno == .notPermitted || error.errno == .permissionDenied { throw .needsCapability }
       throw CaptureUnavailable(reason: "\(error)", errno: error.errno)
     }
+    // On lo every packet passes the tap twice; a socket bound to lo alone can have the kernel skip the sent copy
+    // before it is cloned. Listening on all interfaces, or on a kernel before 4.20, the filter drops a copy instead.
+    // Binding with protocol 0 picks the interface without listening, so the kernel can say which kind it is.
+    if let index, case .success = socket.bind(interfaceIndex: index, listening: false),
+       socket.boundHardwareType() == PacketSocket.loopbackHardwareType {
+      _ = socket.ignoreOutgoing()
+    }
     // The socket listens to no protocol until bind, so no frame can queue before the filter is in place: a new
     // socket needs no "reject-all filter, drain, real filter" dance (a reused one is drained at start instead).
-    if case let .failure(error) = socket.attach(program) {
+    if case let .failure(error) = socket.attach(program(keeping: socket.ignoresOutgoing ? .received : .sent)) {
       socket.close()
       throw CaptureUnavailable(reason: "setsockopt(SO_ATTACH_FILTER): \(error)", errno: error)
     }
@@ -130,7 +144,7 @@ public final class PacketCapture: @unchecked Sendable {
       if error == .notPermitted || error == .permissionDenied { throw .needsCapability }
       throw CaptureUnavailable(reason: "bind(AF_PACKET): \(error)", errno: error)
     }
-    return PacketCapture(flow: flow, limit: limit, interfaceIndex: index, socket: socket, session: session)
+    return PacketCapture(flow: flow, limit: limit, interfaceIndex: index, interfaceName: name, socket: socket, session: session)
   }
 
   /// Whether a capture can start here: opens and closes a packet socket. Nil when it can, else why not.
@@ -156,10 +170,9 @@ public final class PacketCapture: @unchecked Sendable {
 
   private func drainLocked() {
     while let frame = socket.receive() {
-      // The loopback device hands each packet over twice, sent then received: keep the sent copy, which is queued
-      // before the receiving socket sees the packet (so it is there by the time the probe has its verdict). The flow
-      // filter already drops the received copy in the kernel; this is the backstop for any other program.
-      if frame.hardwareType == PacketSocket.loopbackHardwareType, frame.packetType != .outgoing { continue }
+      // The loopback device hands each packet over twice, sent then received: keep one copy (`LoopbackCopy`). The
+      // flow filter (or the kernel, with PACKET_IGNORE_OUTGOING) already leaves the other out; this is the backstop.
+      if frame.hardwareType == PacketSocket.loopbackHardwareType, !loopbackCopy.keeps(frame.packetType) { continue }
       let bytes = Self.cookedFrame(frame)
       let decoded = PacketDecoder.decode(bytes, linkType: .linuxSLL)
       guard let direction = flow.direction(of: decoded) else { continue }  // another flow, or an error about another flow

@@ -17,6 +17,8 @@ final class PacketSocket {
   let snapLength: Int
   /// The filter attached last.
   private(set) var program: BPFProgram?
+  /// Whether the kernel leaves out the frames this host sends (`ignoreOutgoing()`).
+  private(set) var ignoresOutgoing = false
 
   /// A frame as `recvmsg` returned it.
   struct Frame {
@@ -68,6 +70,27 @@ final class PacketSocket {
     return result
   }
 
+  /// Asks the kernel not to hand this socket the frames this host sends (`PACKET_IGNORE_OUTGOING`, Linux 4.20): they
+  /// are then not even cloned for it. Only for the loopback device, where the received copy shows the same packet;
+  /// elsewhere the sent frames are half the flow. The corresponding C function is `setsockopt(2)`.
+  func ignoreOutgoing() -> Result<Void, Errno> {
+    let result = socket.setOption(level: SOL_PACKET, name: PACKET_IGNORE_OUTGOING, value: 1)
+    if case .success = result { ignoresOutgoing = true }
+    return result
+  }
+
+  /// The ARPHRD type of the interface the socket is bound to (772 for loopback); nil when bound to none. The
+  /// corresponding C function is `getsockname(2)`, which names the device's type in `sll_hatype`.
+  func boundHardwareType() -> UInt16? {
+    var address = sockaddr_ll()
+    var length = socklen_t(MemoryLayout<sockaddr_ll>.size)
+    let result = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in syscallResult { getsockname(socket.descriptor, pointer, &length) } }
+    }
+    guard case .success = result, address.sll_ifindex != 0 else { return nil }
+    return address.sll_hatype
+  }
+
   /// Reads and discards every queued frame. Returns how many there were.
   @discardableResult
   func discardQueued() -> Int {
@@ -76,12 +99,13 @@ final class PacketSocket {
     return count
   }
 
-  /// Starts receiving every protocol on one interface (index 0: all of them). The corresponding C function is
-  /// `bind(2)` with a `sockaddr_ll`.
-  func bind(interfaceIndex: Int32) -> Result<Void, Errno> {
+  /// Starts receiving every protocol on one interface (index 0: all of them); with `listening` false, only picks the
+  /// interface (protocol 0: no frame queues yet), so `boundHardwareType()` can name it before the filter is chosen.
+  /// The corresponding C function is `bind(2)` with a `sockaddr_ll`.
+  func bind(interfaceIndex: Int32, listening: Bool = true) -> Result<Void, Errno> {
     var address = sockaddr_ll()
     address.sll_family = UInt16(AF_PACKET)
-    address.sll_protocol = UInt16(ETH_P_ALL).bigEndian
+    address.sll_protocol = listening ? UInt16(ETH_P_ALL).bigEndian : 0
     address.sll_ifindex = interfaceIndex
     return withUnsafePointer(to: &address) {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
