@@ -19,12 +19,17 @@ struct CaptureTests {
     }
   }
 
-  @Test(arguments: [IPAddress.v4(127, 0, 0, 1), IPAddress("::1")!])
-  func loopbackHandshakeInOrder(address: IPAddress) throws {
+  /// The ring and, as when the kernel refuses one, one `recvmsg` per frame.
+  static let readers: [PacketRing.Geometry?] = [.standard, nil]
+
+  @Test(arguments: [IPAddress.v4(127, 0, 0, 1), IPAddress("::1")!], readers)
+  func loopbackHandshakeInOrder(address: IPAddress, ring: PacketRing.Geometry?) throws {
     let listener = try LoopbackTCPListener(address: address)
     let before = PacketSocket.now()
-    let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: listener.socketAddress))
+    let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: listener.socketAddress), interface: .automatic,
+                                          limit: .perProbe, snapLength: PacketCapture.defaultSnapLength, session: nil, ring: ring)
     #expect(capture.interfaceName == "lo")
+    #expect(capture.readsFromRing == (ring != nil))
     let attempt = TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options)
     #expect(attempt.outcome == .connected)
     let local = try #require(attempt.local)
@@ -35,6 +40,7 @@ struct CaptureTests {
     #expect(Self.segments(packets).filter { $0 == "> SYN" }.count == 1)
     let times = packets.packets.map(\.timestampNanoseconds)
     #expect(times == times.sorted())
+    #expect(times.count >= 3 && times[0] < times[1] && times[1] < times[2], "SYN, SYN-ACK and ACK passed one after another: \(times)")
     #expect(times.allSatisfy { $0 >= before - 1_000_000 && $0 <= after }, "kernel timestamps inside the capture: \(before) \(times) \(after)")
     #expect(times.count >= 3 && times[2] - times[0] < 1_000_000_000, "a loopback handshake takes well under a second")
     let synAck = try #require(packets.packets.first { $0.decoded.tcp?.flags == [.syn, .ack] })
@@ -44,10 +50,13 @@ struct CaptureTests {
     #expect(evidence.handshakeCompleted && evidence.synRetransmits == 0 && evidence.synAck?.ttl == 64 && evidence.reset == nil)
   }
 
-  @Test func closedPortShowsSYNAndRST() throws {
+  @Test(arguments: readers)
+  func closedPortShowsSYNAndRST(ring: PacketRing.Geometry?) throws {
     let closed = try ClosedPort()
     let server = SocketAddress(.v4(127, 0, 0, 1), port: closed.port)
-    let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: server))
+    let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: server), interface: .automatic, limit: .perProbe,
+                                          snapLength: PacketCapture.defaultSnapLength, session: nil, ring: ring)
+    #expect(capture.readsFromRing == (ring != nil))
     let attempt = TCPConnectProbe.connect(to: server, options: Self.options)
     #expect(attempt.outcome == .refused)
     let packets = capture.stop().restricted(toLocal: try #require(attempt.local))
@@ -157,6 +166,55 @@ struct CaptureTests {
     }
     session.close()
     #expect(session.idleSocketCount == 0)
+  }
+
+  /// A full ring drops in the kernel and counts it; it never holds more than its slots (and what the kernel refilled
+  /// while they were read). The session's next capture starts clean: no drops carried over, the ring read in step.
+  @Test func fullRingCountsDropsAndTheNextCaptureStartsClean() throws {
+    // Not accepting: each connection's packets pass inside the probe's own calls, none trail from a server thread.
+    let listener = try LoopbackTCPListener(accepting: false)
+    let session = CaptureSession()
+    let flow = CaptureFlow(.tcp, remote: listener.socketAddress)
+    let slots = PacketRing.Geometry.standard.frameCount
+    let flooded = try PacketCapture.start(flow: flow, session: session)
+    #expect(flooded.readsFromRing)
+    // A connect shows 3 packets at least (SYN, SYN-ACK, ACK), about 6 with the close.
+    for _ in 0..<(slots / 3 + 20) { _ = TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options) }
+    let overflowed = flooded.stop()
+    #expect(overflowed.droppedByKernel > 0 && overflowed.droppedByLimit == 0)
+    #expect(overflowed.packets.count >= slots && overflowed.packets.count <= slots + 8, "\(overflowed.packets.count)")
+
+    let next = try PacketCapture.start(flow: flow, session: session)
+    let attempt = TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options)
+    let clean = next.stop().restricted(toLocal: try #require(attempt.local))
+    #expect(clean.droppedByKernel == 0)
+    #expect(Array(Self.segments(clean).prefix(3)) == ["> SYN", "< SYN-ACK", "> ACK"], "\(Self.segments(clean))")
+    session.close()
+  }
+
+  /// A frame longer than a ring slot comes whole (through the socket's queue, `TP_STATUS_COPY`); a short snap length
+  /// still cuts every frame, and the original length says how long it was.
+  @Test func longFramesComeWholeAndTheSnapLengthCuts() throws {
+    let echo = try LoopbackUDPEcho()
+    let payload = [UInt8](repeating: 0x5a, count: 3_000)
+    let options = UDPProbe.Options(timeout: .seconds(2), payload: payload)
+    let frameLength = LinkType.linuxSLL.headerLength + 20 + 8 + payload.count
+    #expect(frameLength > PacketRing.Geometry.standard.frameSize)
+
+    let capture = try PacketCapture.start(flow: CaptureFlow(.udp, remote: echo.socketAddress))
+    #expect(capture.readsFromRing)
+    #expect(UDPProbe.exchange(with: echo.socketAddress, options: options).outcome == .reply)
+    let whole = capture.stop()
+    #expect(whole.packets.map(\.direction) == [.toServer, .toClient])
+    #expect(whole.packets.allSatisfy { $0.bytes.count == frameLength && $0.originalLength == frameLength })
+    #expect(whole.packets.allSatisfy { $0.decoded.udp?.payloadLength == payload.count && $0.bytes.suffix(payload.count) == payload[...] })
+
+    let cut = try PacketCapture.start(flow: CaptureFlow(.udp, remote: echo.socketAddress), snapLength: 100)
+    #expect(UDPProbe.exchange(with: echo.socketAddress, options: options).outcome == .reply)
+    let packets = cut.stop()
+    #expect(packets.packets.count == 2)
+    #expect(packets.packets.allSatisfy { $0.bytes.count == LinkType.linuxSLL.headerLength + 100 && $0.originalLength == frameLength })
+    #expect(packets.packets.allSatisfy { $0.decoded.ip?.isTruncated == true && $0.decoded.udp?.sourcePort != nil })
   }
 
   @Test func tracerKeepsOneCapturePerAttempt() async throws {

@@ -39,7 +39,8 @@ public enum CaptureInterface: Sendable, Hashable {
 /// let packets = capture.stop().restricted(toLocal: attempt.local!)
 /// ```
 ///
-/// Frames wait in the socket's kernel buffer until `drain()` or `stop()` reads them, so a capture costs no thread.
+/// Frames wait in the socket's receive ring (or, without one, its kernel buffer) until `drain()` or `stop()` reads
+/// them, so a capture costs no thread.
 /// What it keeps is bounded by `limit`; the loopback device's second copy of each packet is left out (`loopbackCopy`).
 public final class PacketCapture: @unchecked Sendable {
   public let flow: CaptureFlow
@@ -87,6 +88,13 @@ public final class PacketCapture: @unchecked Sendable {
   public static func start(flow: CaptureFlow, interface: CaptureInterface = .automatic, limit: CaptureLimit = .perProbe,
                            snapLength: Int = defaultSnapLength, session: CaptureSession? = nil) throws(CaptureUnavailable)
     -> PacketCapture {
+    try start(flow: flow, interface: interface, limit: limit, snapLength: snapLength, session: session, ring: .standard)
+  }
+
+  /// `start`, with the receive ring a new socket gets (nil: none, every frame read with `recvmsg`, as when the
+  /// kernel refuses a ring). A session's socket keeps the ring it was made with.
+  static func start(flow: CaptureFlow, interface: CaptureInterface, limit: CaptureLimit, snapLength: Int, session: CaptureSession?,
+                    ring: PacketRing.Geometry?) throws(CaptureUnavailable) -> PacketCapture {
     let index: Int32?
     switch interface {
     case .all:
@@ -121,7 +129,7 @@ public final class PacketCapture: @unchecked Sendable {
     }
     let socket: PacketSocket
     do {
-      socket = try PacketSocket(snapLength: snapLength)
+      socket = try PacketSocket(snapLength: snapLength, ring: ring)
     } catch {
       if error.errno == .notPermitted || error.errno == .permissionDenied { throw .needsCapability }
       throw CaptureUnavailable(reason: "\(error)", errno: error.errno)
@@ -159,6 +167,9 @@ public final class PacketCapture: @unchecked Sendable {
     }
   }
 
+  /// Whether frames come through a memory-mapped ring rather than one `recvmsg` each.
+  var readsFromRing: Bool { socket.hasRing }
+
   /// Reads every frame queued so far into the bounded buffer. Call it now and then during a long probe so the
   /// kernel's buffer does not overflow; `stop()` calls it too.
   public func drain() {
@@ -169,13 +180,13 @@ public final class PacketCapture: @unchecked Sendable {
   }
 
   private func drainLocked() {
-    while let frame = socket.receive() {
+    socket.readQueued { frame in
       // The loopback device hands each packet over twice, sent then received: keep one copy (`LoopbackCopy`). The
       // flow filter (or the kernel, with PACKET_IGNORE_OUTGOING) already leaves the other out; this is the backstop.
-      if frame.hardwareType == PacketSocket.loopbackHardwareType, !loopbackCopy.keeps(frame.packetType) { continue }
+      if frame.hardwareType == PacketSocket.loopbackHardwareType, !loopbackCopy.keeps(frame.packetType) { return }
       let bytes = Self.cookedFrame(frame)
       let decoded = PacketDecoder.decode(bytes, linkType: .linuxSLL)
-      guard let direction = flow.direction(of: decoded) else { continue }  // another flow, or an error about another flow
+      guard let direction = flow.direction(of: decoded) else { return }  // another flow, or an error about another flow
       buffer.append(CapturedPacket(timestampNanoseconds: frame.timestampNanoseconds, direction: direction,
                                    interfaceIndex: frame.interfaceIndex, linkType: .linuxSLL,
                                    originalLength: frame.originalLength + LinkType.linuxSLL.headerLength, bytes: bytes,
@@ -212,25 +223,23 @@ public final class PacketCapture: @unchecked Sendable {
     return result
   }
 
-  /// The frame behind its cooked header, the array sized once.
+  /// The frame behind the 16-byte Linux cooked (SLL) header pcap and the decoder expect in front of a `SOCK_DGRAM`
+  /// frame, written straight into one array.
   static func cookedFrame(_ frame: PacketSocket.Frame) -> [UInt8] {
-    var bytes = [UInt8]()
-    bytes.reserveCapacity(LinkType.linuxSLL.headerLength + frame.bytes.count)
-    bytes += cookedHeader(for: frame)
-    bytes += frame.bytes
-    return bytes
-  }
-
-  /// The 16-byte Linux cooked (SLL) header pcap and the decoder expect in front of a `SOCK_DGRAM` frame.
-  static func cookedHeader(for frame: PacketSocket.Frame) -> [UInt8] {
-    var header = [UInt8](repeating: 0, count: 16)
-    let type = frame.packetType.rawValue
-    header[0] = UInt8(type >> 8); header[1] = UInt8(type & 0xff)
-    header[2] = UInt8(frame.hardwareType >> 8); header[3] = UInt8(frame.hardwareType & 0xff)
-    let address = frame.hardwareAddress.prefix(8)
-    header[5] = UInt8(address.count)
-    for (offset, byte) in address.enumerated() { header[6 + offset] = byte }
-    header[14] = UInt8(frame.etherType >> 8); header[15] = UInt8(frame.etherType & 0xff)
-    return header
+    let headerLength = LinkType.linuxSLL.headerLength
+    return [UInt8](unsafeUninitializedCapacity: headerLength + frame.bytes.count) { bytes, count in
+      let type = frame.packetType.rawValue
+      bytes[0] = UInt8(type >> 8); bytes[1] = UInt8(type & 0xff)
+      bytes[2] = UInt8(frame.hardwareType >> 8); bytes[3] = UInt8(frame.hardwareType & 0xff)
+      frame.withHardwareAddress { address in
+        bytes[4] = 0; bytes[5] = UInt8(address.count)
+        for offset in 0..<8 { bytes[6 + offset] = offset < address.count ? address[offset] : 0 }
+      }
+      bytes[14] = UInt8(frame.etherType >> 8); bytes[15] = UInt8(frame.etherType & 0xff)
+      if let source = frame.bytes.baseAddress, !frame.bytes.isEmpty {
+        UnsafeMutableRawPointer(bytes.baseAddress! + headerLength).copyMemory(from: source, byteCount: frame.bytes.count)
+      }
+      count = headerLength + frame.bytes.count
+    }
   }
 }

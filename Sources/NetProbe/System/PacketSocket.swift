@@ -6,10 +6,13 @@ import Glibc
 /// An `AF_PACKET` / `SOCK_DGRAM` socket: every frame of one interface (or all), from its network header on, with
 /// the kernel's `sockaddr_ll` (interface, link type, sent or received) and its timestamp. Needs CAP_NET_RAW.
 ///
+/// Frames arrive through a memory-mapped ring (`PacketRing`) when the kernel sets one up, else one `recvmsg` each.
 /// The capture's only contact with libc; it builds on `Socket`, which owns the descriptor.
 final class PacketSocket {
   private let socket: Socket
-  /// The receive buffer, reused for every frame.
+  /// The receive ring; nil when it could not be set up (then every frame is read with `recvmsg`).
+  private let ring: PacketRing?
+  /// The receive buffer for `recvmsg`, reused for every frame.
   private var buffer: [UInt8]
   /// The control-message buffer (the timestamp), reused for every frame too.
   private var control = [UInt8](repeating: 0, count: 256)
@@ -19,22 +22,32 @@ final class PacketSocket {
   private(set) var program: BPFProgram?
   /// Whether the kernel leaves out the frames this host sends (`ignoreOutgoing()`).
   private(set) var ignoresOutgoing = false
+  /// Whether the kernel may have dropped frames since `PACKET_STATISTICS` was last read. A ring drops only when it is
+  /// full, and then says so on the next frame it fills, so it is read only after such signs.
+  private var mayHaveDropped = true
 
-  /// A frame as `recvmsg` returned it.
+  /// A frame as the kernel handed it over. Its bytes belong to the ring or the receive buffer: valid only inside
+  /// the `readQueued` closure that got it.
   struct Frame {
     /// From the network header on, cut at the snap length.
-    var bytes: [UInt8]
+    let bytes: UnsafeRawBufferPointer
     /// The frame's length before any cut.
-    var originalLength: Int
+    let originalLength: Int
+    /// The kernel's `sockaddr_ll` for it.
+    fileprivate let link: sockaddr_ll
+    /// Nanoseconds since the Unix epoch: the kernel's stamp (ring, or `SCM_TIMESTAMPNS`), else `SIOCGSTAMPNS`, else now.
+    let timestampNanoseconds: Int64
+
     /// `sll_protocol`: the EtherType.
-    var etherType: UInt16
-    var interfaceIndex: Int32
+    var etherType: UInt16 { UInt16(bigEndian: link.sll_protocol) }
+    var interfaceIndex: Int32 { link.sll_ifindex }
     /// `sll_hatype`: ARPHRD_ETHER 1, ARPHRD_LOOPBACK 772, ARPHRD_NONE 65534...
-    var hardwareType: UInt16
-    var packetType: PacketType
-    var hardwareAddress: [UInt8]
-    /// Nanoseconds since the Unix epoch: the kernel's stamp (`SCM_TIMESTAMPNS`), else `SIOCGSTAMPNS`, else now.
-    var timestampNanoseconds: Int64
+    var hardwareType: UInt16 { link.sll_hatype }
+    var packetType: PacketType { PacketType(code: UInt16(link.sll_pkttype)) }
+    /// Lends `body` the sender's link address (`sll_addr`: `sll_halen` bytes, at most 8).
+    func withHardwareAddress<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+      withUnsafeBytes(of: link.sll_addr) { body(UnsafeRawBufferPointer(rebasing: $0.prefix(Int(min(link.sll_halen, 8))))) }
+    }
   }
 
   /// `SIOCGSTAMPNS` (linux/sockios.h), which the C module does not export.
@@ -44,18 +57,27 @@ final class PacketSocket {
   static let loopbackHardwareType: UInt16 = 772
 
   /// Opens the socket listening to no protocol yet, so nothing queues before the filter is attached; `bind`
-  /// starts the capture. The corresponding C function is `socket(2)`.
-  init(snapLength: Int) throws(SystemCallError) {
+  /// starts the capture. With a `ring` geometry, frames come through a receive ring of that size when the kernel
+  /// allows one. The corresponding C function is `socket(2)`.
+  init(snapLength: Int, ring geometry: PacketRing.Geometry? = nil) throws(SystemCallError) {
     socket = try Socket(domain: AF_PACKET, type: Int32(SOCK_DGRAM.rawValue), protocol: 0)
     _ = KernelTimestamps.areOn
     self.snapLength = snapLength
-    buffer = [UInt8](repeating: 0, count: max(64, snapLength))
     _ = socket.setOption(level: SOL_SOCKET, name: SO_TIMESTAMPNS, value: 1)
-    // Room for a burst: the kernel counts what overflows (PACKET_STATISTICS).
+    // Room for a burst: the kernel counts what overflows (PACKET_STATISTICS). With a ring, the queue holds only the
+    // whole copies of frames longer than a slot.
     _ = socket.setOption(level: SOL_SOCKET, name: SO_RCVBUF, value: 1 << 20)
+    ring = geometry.flatMap { [socket] geometry in try? PacketRing(descriptor: socket.descriptor, geometry: geometry) }
+    buffer = [UInt8](repeating: 0, count: max(64, snapLength))
   }
 
-  func close() { socket.close() }
+  /// Whether frames come through a receive ring.
+  var hasRing: Bool { ring != nil }
+
+  func close() {
+    ring?.unmap()
+    socket.close()
+  }
 
   /// Attaches a classic BPF program. The corresponding C call is `setsockopt(2)` with `SO_ATTACH_FILTER`.
   func attach(_ program: BPFProgram) -> Result<Void, Errno> {
@@ -91,11 +113,12 @@ final class PacketSocket {
     return address.sll_hatype
   }
 
-  /// Reads and discards every queued frame. Returns how many there were.
+  /// Reads and discards every queued frame, and any drop count they left. Returns how many there were.
   @discardableResult
   func discardQueued() -> Int {
     var count = 0
-    while receive() != nil { count += 1 }
+    readQueued { _ in count += 1 }
+    _ = droppedSinceLastCall()
     return count
   }
 
@@ -114,9 +137,30 @@ final class PacketSocket {
     }
   }
 
-  /// Reads one queued frame without waiting; nil when none is queued. The corresponding C function is `recvmsg(2)`
-  /// (with `MSG_TRUNC`, which returns the frame's full length).
-  func receive() -> Frame? {
+  /// Hands every frame queued so far to `visit`, oldest first, without waiting.
+  func readQueued(_ visit: (Frame) -> Void) {
+    guard let ring else {
+      while receive(visit) {}
+      return
+    }
+    var count = 0
+    while let slot = ring.filledSlot() {
+      if slot.followsDrops { mayHaveDropped = true }
+      // A frame longer than the slot: the slot holds its start, the socket's queue the whole of it, in the same order.
+      if !(slot.isCopiedWhole && receive(visit)) {
+        visit(Frame(bytes: slot.bytes, originalLength: slot.originalLength, link: slot.link,
+                    timestampNanoseconds: slot.timestampNanoseconds))
+      }
+      ring.giveBack(slot)
+      count += 1
+    }
+    // Every slot was full: the kernel may have dropped frames and had no free slot to say so on.
+    if count >= ring.geometry.frameCount { mayHaveDropped = true }
+  }
+
+  /// Reads one queued frame without waiting and hands it to `visit`; false when none is queued. The corresponding C
+  /// function is `recvmsg(2)` (with `MSG_TRUNC`, which returns the frame's full length).
+  private func receive(_ visit: (Frame) -> Void) -> Bool {
     var address = sockaddr_ll()
     var kernelTime: Int64?
     let length: Int? = buffer.withUnsafeMutableBytes { dataBuffer in
@@ -146,12 +190,13 @@ final class PacketSocket {
         }
       }
     }
-    guard let length else { return nil }
-    let hardwareAddress = withUnsafeBytes(of: address.sll_addr) { Array($0.prefix(Int(min(address.sll_halen, 8)))) }
-    return Frame(bytes: Array(buffer.prefix(min(length, buffer.count))), originalLength: length,
-                 etherType: UInt16(bigEndian: address.sll_protocol), interfaceIndex: address.sll_ifindex,
-                 hardwareType: address.sll_hatype, packetType: PacketType(code: UInt16(address.sll_pkttype)),
-                 hardwareAddress: hardwareAddress, timestampNanoseconds: kernelTime ?? lastTimestamp() ?? Self.now())
+    guard let length else { return false }
+    let timestamp = kernelTime ?? lastTimestamp() ?? Self.now()
+    buffer.withUnsafeBytes { bytes in
+      visit(Frame(bytes: UnsafeRawBufferPointer(rebasing: bytes.prefix(min(length, bytes.count))), originalLength: length,
+                  link: address, timestampNanoseconds: timestamp))
+    }
+    return true
   }
 
   /// The timestamp of the last frame read, for kernels that sent no control message. The corresponding C call is
@@ -168,9 +213,12 @@ final class PacketSocket {
     return false
   }
 
-  /// Frames the kernel dropped because the receive buffer was full, since the last call (`PACKET_STATISTICS`
-  /// resets on read). The corresponding C function is `getsockopt(2)`.
+  /// Frames the kernel dropped because the ring or the receive buffer was full, since the last call
+  /// (`PACKET_STATISTICS` resets on read); with a ring, read only when it showed signs of drops. The corresponding C
+  /// function is `getsockopt(2)`.
   func droppedSinceLastCall() -> Int {
+    guard mayHaveDropped else { return 0 }
+    mayHaveDropped = ring == nil
     var statistics = tpacket_stats()
     var length = socklen_t(MemoryLayout<tpacket_stats>.size)
     guard getsockopt(socket.descriptor, SOL_PACKET, PACKET_STATISTICS, &statistics, &length) == 0 else { return 0 }
