@@ -46,6 +46,7 @@ struct CaptureTests {
     let synAck = try #require(packets.packets.first { $0.decoded.tcp?.flags == [.syn, .ack] })
     #expect(synAck.decoded.tcp?.options.maximumSegmentSize != nil && synAck.decoded.ip?.ttl == 64)
     #expect(packets.packets.allSatisfy { $0.linkType == .linuxSLL && $0.decoded.link?.hardwareType == 772 })
+    #expect(packets.packets.allSatisfy { $0.decoded.link?.sourceMAC == "00:00:00:00:00:00" }, "lo's link address")
     let evidence = FlowEvidence(packets)
     #expect(evidence.handshakeCompleted && evidence.synRetransmits == 0 && evidence.synAck?.ttl == 64 && evidence.reset == nil)
   }

@@ -108,7 +108,10 @@ public struct CapturedPackets: Codable, Sendable, Hashable {
     narrowed.local = local
     var copy = self
     copy.flow = narrowed
-    copy.packets = packets.filter { narrowed.direction(of: $0.decoded) != nil }
+    // Usually every packet is the connection's own: then the array is shared, not copied packet by packet.
+    if !packets.allSatisfy({ narrowed.direction(of: $0.decoded) != nil }) {
+      copy.packets = packets.filter { narrowed.direction(of: $0.decoded) != nil }
+    }
     return copy
   }
 }
@@ -129,6 +132,8 @@ struct PacketBuffer: Sendable {
       dropped += 1
       return false
     }
+    // A probe's handshake and close fit in 8: one allocation instead of four growths (each copying every packet).
+    if packets.isEmpty { packets.reserveCapacity(min(8, limit.packets)) }
     packets.append(packet)
     bytes += packet.bytes.count
     return true

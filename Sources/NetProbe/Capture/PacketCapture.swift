@@ -215,7 +215,11 @@ public final class PacketCapture: @unchecked Sendable {
     } else {
       socket.close()
     }
-    let packets = buffer.packets.sorted { $0.timestampNanoseconds < $1.timestampNanoseconds }
+    // Frames come in the order the kernel queued them, which is nearly always their timestamps' order: sort (a copy of
+    // every packet) only when it is not.
+    let kept = buffer.packets
+    let inOrder = kept.indices.dropFirst().allSatisfy { kept[$0 - 1].timestampNanoseconds <= kept[$0].timestampNanoseconds }
+    let packets = inOrder ? kept : kept.sorted { $0.timestampNanoseconds < $1.timestampNanoseconds }
     let result = CapturedPackets(flow: flow, interface: interfaceName, interfaceIndex: interfaceIndex, startNanoseconds: startNanoseconds,
                                  stopNanoseconds: PacketSocket.now(), packets: packets, droppedByLimit: buffer.dropped,
                                  droppedByKernel: kernelDrops, limit: limit)
