@@ -19,10 +19,12 @@ final class PacketRing {
     var frameCount: Int
     var blockSize: Int
 
-    /// 256 slots of 2 KiB (512 KiB): a slot holds 1,968 bytes of a frame, so every probe packet and every ICMP
-    /// error fits whole (a longer frame comes whole through the socket's queue, see `Slot.isCopiedWhole`); one
-    /// probe sends and receives a handful.
-    static let standard = Geometry(frameSize: 2048, frameCount: 256, blockSize: 4096)
+    /// 1,024 slots of 1 KiB (1 MiB, what the receive buffer allowed before): a slot holds 944 bytes of a frame, so
+    /// handshakes, resets and ICMPv4 errors fit whole (a longer frame, such as an ICMPv6 error quoting 1,232 bytes,
+    /// comes whole through the socket's queue, see `Slot.isCopiedWhole`). A probe sends and receives a handful of
+    /// frames, but the closes of earlier connections to the same server can arrive in a burst while it runs: 256
+    /// slots overflowed now and then on a loaded machine.
+    static let standard = Geometry(frameSize: 1024, frameCount: 1024, blockSize: 4096)
 
     var bytes: Int { frameSize * frameCount }
   }
