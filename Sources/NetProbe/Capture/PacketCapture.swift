@@ -171,7 +171,7 @@ public final class PacketCapture: @unchecked Sendable {
   var readsFromRing: Bool { socket.hasRing }
 
   /// Reads every frame queued so far into the bounded buffer. Call it now and then during a long probe so the
-  /// kernel's buffer does not overflow; `stop()` calls it too.
+  /// kernel's ring (1,024 frames) does not overflow; `stop()` calls it too.
   public func drain() {
     pthread_mutex_lock(&lock)
     defer { pthread_mutex_unlock(&lock) }
