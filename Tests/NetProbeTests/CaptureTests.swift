@@ -99,6 +99,24 @@ struct CaptureTests {
     #expect(packets.restricted(toLocal: try #require(attempt.local)).packets.count == packets.packets.count)
   }
 
+  /// Stopping with the connection's local endpoint keeps only that connection's packets, as `restricted(toLocal:)`
+  /// after a plain stop does, packets an earlier `drain()` read included.
+  @Test(arguments: [false, true])
+  func stopRestrictedToOneConnection(drainFirst: Bool) throws {
+    let listener = try LoopbackTCPListener()
+    let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: listener.socketAddress))
+    let first = TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options)
+    if drainFirst { capture.drain() }
+    let second = TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options)
+    let local = try #require(second.local)
+    #expect(first.local != nil && first.local != local)
+    let packets = capture.stop(restrictedToLocal: local)
+    #expect(packets.flow.local == local)
+    #expect(Array(Self.segments(packets).prefix(3)) == ["> SYN", "< SYN-ACK", "> ACK"], "\(Self.segments(packets))")
+    #expect(packets.packets.allSatisfy { $0.decoded.tcp?.sourcePort == local.port || $0.decoded.tcp?.destinationPort == local.port })
+    #expect(capture.stop() == packets, "stop again: the same packets")
+  }
+
   @Test func theLimitBoundsWhatIsKept() throws {
     let listener = try LoopbackTCPListener()
     let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: listener.socketAddress),

@@ -59,6 +59,8 @@ public final class PacketCapture: @unchecked Sendable {
   private var buffer: PacketBuffer
   private var kernelDrops = 0
   private var stopped: CapturedPackets?
+  /// Whether `drain()` read frames before `stop`, with the whole flow's filter.
+  private var drainedEarly = false
 
   /// The default snap length: whole packets (a probe's packets are small; this only bounds a stray jumbo frame).
   public static let defaultSnapLength = 65_535
@@ -176,10 +178,12 @@ public final class PacketCapture: @unchecked Sendable {
     pthread_mutex_lock(&lock)
     defer { pthread_mutex_unlock(&lock) }
     guard stopped == nil else { return }
-    drainLocked()
+    drainedEarly = true
+    drainLocked(flow)
   }
 
-  private func drainLocked() {
+  /// Reads the queued frames into the buffer, keeping those of `flow` (the capture's, or one narrowed to a connection).
+  private func drainLocked(_ flow: CaptureFlow) {
     socket.readQueued { frame in
       // The loopback device hands each packet over twice, sent then received: keep one copy (`LoopbackCopy`). The
       // flow filter (or the kernel, with PACKET_IGNORE_OUTGOING) already leaves the other out; this is the backstop.
@@ -201,11 +205,31 @@ public final class PacketCapture: @unchecked Sendable {
   public func stop(settle: Duration = .zero) -> CapturedPackets {
     pthread_mutex_lock(&lock)
     defer { pthread_mutex_unlock(&lock) }
+    return stopLocked(settle: settle, keeping: flow)
+  }
+
+  /// `stop(settle:)` then `restricted(toLocal:)`, in one pass: the frames of other connections to the same server
+  /// are left out as they are read instead of becoming packets that are filtered out after. Calling `stop` again
+  /// returns the same, restricted, packets.
+  public func stop(settle: Duration = .zero, restrictedToLocal local: SocketAddress) -> CapturedPackets {
+    pthread_mutex_lock(&lock)
+    defer { pthread_mutex_unlock(&lock) }
+    if let stopped { return stopped.restricted(toLocal: local) }
+    var narrowed = flow
+    narrowed.local = local
+    let packets = stopLocked(settle: settle, keeping: narrowed)
+    // Packets an earlier `drain()` kept were chosen for the whole flow.
+    guard drainedEarly else { return packets }
+    stopped = packets.restricted(toLocal: local)
+    return stopped!
+  }
+
+  private func stopLocked(settle: Duration, keeping flow: CaptureFlow) -> CapturedPackets {
     if let stopped { return stopped }
-    drainLocked()
+    drainLocked(flow)
     if settle > .zero {
       let deadline = ContinuousClock.now + settle
-      while socket.waitReadable(until: deadline) { drainLocked() }
+      while socket.waitReadable(until: deadline) { drainLocked(flow) }
     }
     // Back to the session with its filter in place (the next capture discards what queues meanwhile); without a
     // session, closed.

@@ -55,9 +55,11 @@ public enum ProbeTracer {
       let result = await attempt(address)
       attempts += result.attempts
       if let capture {
-        // Loopback frames are queued as they are sent; elsewhere give a trailing frame a moment.
-        let packets = capture.stop(settle: address.address.isLoopback ? .zero : .milliseconds(5))
-        traces.append(result.attempts.last?.local.map(packets.restricted(toLocal:)) ?? packets)
+        // Loopback frames are queued as they pass; elsewhere give a trailing frame a moment. Only the attempt's own
+        // connection is kept (by its local port), left out as the frames are read.
+        let settle: Duration = address.address.isLoopback ? .zero : .milliseconds(5)
+        traces.append(result.attempts.last?.local.map { capture.stop(settle: settle, restrictedToLocal: $0) }
+                        ?? capture.stop(settle: settle))
       }
       if result.outcome.isAnswer || result.outcome == .cancelled { break }
     }
