@@ -192,8 +192,10 @@ struct CaptureTests {
   @Test func fullRingCountsDropsAndTheNextCaptureStartsClean() throws {
     // Not accepting: each connection's packets pass inside the probe's own calls, none trail from a server thread.
     let listener = try LoopbackTCPListener(accepting: false)
-    let session = CaptureSession()
+    let session = CaptureSession(ringAfterCaptures: 1)
     let flow = CaptureFlow(.tcp, remote: listener.socketAddress)
+    _ = try PacketCapture.start(flow: flow, session: session).stop()
+    try Self.waitForRing(session)
     let slots = PacketRing.Geometry.standard.frameCount
     let flooded = try PacketCapture.start(flow: flow, limit: CaptureLimit(packets: 100_000, bytes: 64 << 20), session: session)
     #expect(flooded.readsFromRing)
@@ -214,6 +216,47 @@ struct CaptureTests {
     session.close()
   }
 
+  /// Waits (up to 5 s) until the session's background thread has made lo's ring socket.
+  static func waitForRing(_ session: CaptureSession) throws {
+    let lo = try #require(PacketSocket.interfaceIndex(named: "lo"))
+    let deadline = ContinuousClock.now + .seconds(5)
+    while !session.hasRingSocket(interfaceIndex: lo) && ContinuousClock.now < deadline { usleep(1_000) }
+    #expect(session.hasRingSocket(interfaceIndex: lo), "the ring socket is made within 5 s")
+  }
+
+  /// A session's first captures on an interface use a plain socket (a ring's setup and close wait for grace periods);
+  /// after `ringAfterCaptures` of them it makes a ring socket in the background and swaps it in, keeping one socket.
+  @Test func sessionSwitchesToARingForALongLoop() throws {
+    let listener = try LoopbackTCPListener()
+    let session = CaptureSession(ringAfterCaptures: 3)
+    let flow = CaptureFlow(.tcp, remote: listener.socketAddress)
+    func capture() throws -> (ring: Bool, segments: [String]) {
+      let capture = try PacketCapture.start(flow: flow, session: session)
+      let attempt = TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options)
+      let packets = capture.stop(restrictedToLocal: try #require(attempt.local))
+      return (capture.readsFromRing, Array(Self.segments(packets).prefix(3)))
+    }
+    for _ in 0..<3 {
+      let (ring, segments) = try capture()
+      #expect(!ring && segments == ["> SYN", "< SYN-ACK", "> ACK"], "\(segments)")
+    }
+    try Self.waitForRing(session)
+    let (ring, segments) = try capture()
+    #expect(ring && segments == ["> SYN", "< SYN-ACK", "> ACK"], "\(segments)")
+    #expect(session.idleSocketCount == 1)
+    #expect(try capture().ring, "the ring socket stays")
+    session.close()
+    #expect(session.idleSocketCount == 0)
+    // The default waits for a long loop: a short one keeps its plain socket.
+    let short = CaptureSession()
+    for _ in 0..<3 {
+      let capture = try PacketCapture.start(flow: flow, session: short)
+      #expect(!capture.readsFromRing)
+      _ = capture.stop()
+    }
+    short.close()
+  }
+
   /// A frame longer than a ring slot comes whole (through the socket's queue, `TP_STATUS_COPY`); a short snap length
   /// still cuts every frame, and the original length says how long it was.
   @Test func longFramesComeWholeAndTheSnapLengthCuts() throws {
@@ -223,7 +266,8 @@ struct CaptureTests {
     let frameLength = LinkType.linuxSLL.headerLength + 20 + 8 + payload.count
     #expect(frameLength > PacketRing.Geometry.standard.frameSize)
 
-    let capture = try PacketCapture.start(flow: CaptureFlow(.udp, remote: echo.socketAddress))
+    let capture = try PacketCapture.start(flow: CaptureFlow(.udp, remote: echo.socketAddress), interface: .automatic, limit: .perProbe,
+                                          snapLength: PacketCapture.defaultSnapLength, session: nil, ring: .standard)
     #expect(capture.readsFromRing)
     #expect(UDPProbe.exchange(with: echo.socketAddress, options: options).outcome == .reply)
     let whole = capture.stop()
@@ -231,7 +275,9 @@ struct CaptureTests {
     #expect(whole.packets.allSatisfy { $0.bytes.count == frameLength && $0.originalLength == frameLength })
     #expect(whole.packets.allSatisfy { $0.decoded.udp?.payloadLength == payload.count && $0.bytes.suffix(payload.count) == payload[...] })
 
-    let cut = try PacketCapture.start(flow: CaptureFlow(.udp, remote: echo.socketAddress), snapLength: 100)
+    let cut = try PacketCapture.start(flow: CaptureFlow(.udp, remote: echo.socketAddress), interface: .automatic, limit: .perProbe,
+                                      snapLength: 100, session: nil, ring: .standard)
+    #expect(cut.readsFromRing)
     #expect(UDPProbe.exchange(with: echo.socketAddress, options: options).outcome == .reply)
     let packets = cut.stop()
     #expect(packets.packets.count == 2)

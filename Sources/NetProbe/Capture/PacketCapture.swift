@@ -39,8 +39,8 @@ public enum CaptureInterface: Sendable, Hashable {
 /// let packets = capture.stop().restricted(toLocal: attempt.local!)
 /// ```
 ///
-/// Frames wait in the socket's receive ring (or, without one, its kernel buffer) until `drain()` or `stop()` reads
-/// them, so a capture costs no thread.
+/// Frames wait in the socket's kernel buffer (or, in a session's long loop, its receive ring) until `drain()` or
+/// `stop()` reads them, so a capture costs no thread.
 /// What it keeps is bounded by `limit`; the loopback device's second copy of each packet is left out (`loopbackCopy`).
 public final class PacketCapture: @unchecked Sendable {
   public let flow: CaptureFlow
@@ -90,11 +90,12 @@ public final class PacketCapture: @unchecked Sendable {
   public static func start(flow: CaptureFlow, interface: CaptureInterface = .automatic, limit: CaptureLimit = .perProbe,
                            snapLength: Int = defaultSnapLength, session: CaptureSession? = nil) throws(CaptureUnavailable)
     -> PacketCapture {
-    try start(flow: flow, interface: interface, limit: limit, snapLength: snapLength, session: session, ring: .standard)
+    try start(flow: flow, interface: interface, limit: limit, snapLength: snapLength, session: session, ring: nil)
   }
 
-  /// `start`, with the receive ring a new socket gets (nil: none, every frame read with `recvmsg`, as when the
-  /// kernel refuses a ring). A session's socket keeps the ring it was made with.
+  /// `start`, with the receive ring a new socket gets (nil: none, every frame read with `recvmsg`). Setting a ring up
+  /// waits for an RCU grace period (8 ms here) and closing it for one more, so a socket made here for one capture
+  /// has none; a session gives a long loop a socket with a ring (`CaptureSession.ringAfterCaptures`).
   static func start(flow: CaptureFlow, interface: CaptureInterface, limit: CaptureLimit, snapLength: Int, session: CaptureSession?,
                     ring: PacketRing.Geometry?) throws(CaptureUnavailable) -> PacketCapture {
     let index: Int32?
@@ -129,6 +130,14 @@ public final class PacketCapture: @unchecked Sendable {
       }
       reused.close()
     }
+    let socket = try openSocket(interfaceIndex: index, snapLength: snapLength, ring: ring, program: program(keeping:))
+    return PacketCapture(flow: flow, limit: limit, interfaceIndex: index, interfaceName: name, socket: socket, session: session)
+  }
+
+  /// A packet socket listening on one interface (nil: all) through the filter `program` gives for the loopback copy
+  /// it keeps.
+  static func openSocket(interfaceIndex index: Int32?, snapLength: Int, ring: PacketRing.Geometry?,
+                         program: (LoopbackCopy) -> BPFProgram) throws(CaptureUnavailable) -> PacketSocket {
     let socket: PacketSocket
     do {
       socket = try PacketSocket(snapLength: snapLength, ring: ring)
@@ -145,7 +154,7 @@ public final class PacketCapture: @unchecked Sendable {
     }
     // The socket listens to no protocol until bind, so no frame can queue before the filter is in place: a new
     // socket needs no "reject-all filter, drain, real filter" dance (a reused one is drained at start instead).
-    if case let .failure(error) = socket.attach(program(keeping: socket.ignoresOutgoing ? .received : .sent)) {
+    if case let .failure(error) = socket.attach(program(socket.ignoresOutgoing ? .received : .sent)) {
       socket.close()
       throw CaptureUnavailable(reason: "setsockopt(SO_ATTACH_FILTER): \(error)", errno: error)
     }
@@ -154,7 +163,7 @@ public final class PacketCapture: @unchecked Sendable {
       if error == .notPermitted || error == .permissionDenied { throw .needsCapability }
       throw CaptureUnavailable(reason: "bind(AF_PACKET): \(error)", errno: error)
     }
-    return PacketCapture(flow: flow, limit: limit, interfaceIndex: index, interfaceName: name, socket: socket, session: session)
+    return socket
   }
 
   /// Whether a capture can start here: opens and closes a packet socket. Nil when it can, else why not.
@@ -173,7 +182,7 @@ public final class PacketCapture: @unchecked Sendable {
   var readsFromRing: Bool { socket.hasRing }
 
   /// Reads every frame queued so far into the bounded buffer. Call it now and then during a long probe so the
-  /// kernel's ring (1,024 frames) does not overflow; `stop()` calls it too.
+  /// kernel's buffer or ring does not overflow; `stop()` calls it too.
   public func drain() {
     pthread_mutex_lock(&lock)
     defer { pthread_mutex_unlock(&lock) }
