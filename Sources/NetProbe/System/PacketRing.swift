@@ -74,19 +74,23 @@ final class PacketRing {
     try syscall("setsockopt(PACKET_VERSION)") {
       setsockopt(descriptor, SOL_PACKET, PACKET_VERSION, &version, socklen_t(MemoryLayout<Int32>.size))
     }
-    var request = tpacket_req(tp_block_size: UInt32(geometry.blockSize), tp_block_nr: UInt32(geometry.bytes / geometry.blockSize),
-                              tp_frame_size: UInt32(geometry.frameSize), tp_frame_nr: UInt32(geometry.frameCount))
-    try syscall("setsockopt(PACKET_RX_RING)") {
-      setsockopt(descriptor, SOL_PACKET, PACKET_RX_RING, &request, socklen_t(MemoryLayout<tpacket_req>.size))
-    }
     // A frame longer than a slot is cut to the slot and, with a copy threshold set, also queued whole on the socket.
     var copyLongFrames: Int32 = 1
     try syscall("setsockopt(PACKET_COPY_THRESH)") {
       setsockopt(descriptor, SOL_PACKET, PACKET_COPY_THRESH, &copyLongFrames, socklen_t(MemoryLayout<Int32>.size))
     }
+    var request = tpacket_req(tp_block_size: UInt32(geometry.blockSize), tp_block_nr: UInt32(geometry.bytes / geometry.blockSize),
+                              tp_frame_size: UInt32(geometry.frameSize), tp_frame_nr: UInt32(geometry.frameCount))
+    try syscall("setsockopt(PACKET_RX_RING)") {
+      setsockopt(descriptor, SOL_PACKET, PACKET_RX_RING, &request, socklen_t(MemoryLayout<tpacket_req>.size))
+    }
     let mapped = mmap(nil, geometry.bytes, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0)
     guard let mapped, mapped != UnsafeMutableRawPointer(bitPattern: -1) else {  // MAP_FAILED
-      throw SystemCallError(call: "mmap(PACKET_RX_RING)", errno: .current)
+      let error = Errno.current
+      // Frames would go to a ring nobody reads: take it down, so `recvmsg` gets them instead.
+      var none = tpacket_req()
+      _ = setsockopt(descriptor, SOL_PACKET, PACKET_RX_RING, &none, socklen_t(MemoryLayout<tpacket_req>.size))
+      throw SystemCallError(call: "mmap(PACKET_RX_RING)", errno: error)
     }
     memory = mapped
   }
