@@ -38,4 +38,14 @@ static inline int nt_setns_network(int fd) { return setns(fd, 0x40000000 /* CLON
 static inline unsigned int nt_nlmsg_align(unsigned int length) { return NLMSG_ALIGN(length); }
 static inline unsigned int nt_nlmsg_hdrlen(void) { return NLMSG_HDRLEN; }
 static inline unsigned int nt_rta_align(unsigned int length) { return RTA_ALIGN(length); }
+
+// A TPACKET_V2 ring frame's status word is shared with the kernel, which fills the frame and then sets the word:
+// read it with acquire order (the frame's bytes are read after it) and hand the frame back with release order
+// (after they were read). Swift has no atomics for memory it does not own.
+static inline unsigned int nt_tpacket2_status(const struct tpacket2_hdr *frame) {
+  return __atomic_load_n(&frame->tp_status, __ATOMIC_ACQUIRE);
+}
+static inline void nt_tpacket2_give_back(struct tpacket2_hdr *frame) {
+  __atomic_store_n(&frame->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+}
 #endif

@@ -50,6 +50,14 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible, Codable {
     }
   }
 
+  /// 0.0.0.0 or ::, "any address"; checked without building the byte array (the capture asks for every packet).
+  public var isUnspecified: Bool {
+    switch self {
+    case let .v4(a, b, c, d): return a | b | c | d == 0
+    case let .v6(bytes): return bytes.allSatisfy { $0 == 0 }
+    }
+  }
+
   /// fe80::/10: needs a zone (interface) to be used.
   public var isLinkLocal: Bool {
     switch self {

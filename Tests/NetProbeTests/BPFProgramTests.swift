@@ -114,6 +114,15 @@ import Testing
     #expect(program.run(on: back, etherType: 0x0800, packetType: 0, hardwareType: loopbackDevice) == 0)
     // Elsewhere both directions pass, received (host) and sent (outgoing).
     #expect(program.run(on: out, etherType: 0x0800, packetType: 4) > 0 && program.run(on: back, etherType: 0x0800, packetType: 0) > 0)
+
+    // Keeping the received copy instead (a socket on lo with PACKET_IGNORE_OUTGOING): the other way round on lo only.
+    let received = FlowFilter.program(for: CaptureFlow(.tcp, remote: SocketAddress(.v4(127, 0, 0, 1), port: 8080)), snapLength: 65_535,
+                                      loopbackCopy: .received)
+    #expect(received.run(on: out, etherType: 0x0800, packetType: 0, hardwareType: loopbackDevice) > 0)
+    #expect(received.run(on: back, etherType: 0x0800, packetType: 0, hardwareType: loopbackDevice) > 0)
+    #expect(received.run(on: out, etherType: 0x0800, packetType: 4, hardwareType: loopbackDevice) == 0)
+    #expect(received.run(on: other, etherType: 0x0800, packetType: 0, hardwareType: loopbackDevice) == 0)
+    #expect(received.run(on: out, etherType: 0x0800, packetType: 4) > 0 && received.run(on: back, etherType: 0x0800, packetType: 0) > 0)
   }
 
   @Test func ipv6FlowFilter() {

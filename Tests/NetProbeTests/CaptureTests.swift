@@ -19,12 +19,17 @@ struct CaptureTests {
     }
   }
 
-  @Test(arguments: [IPAddress.v4(127, 0, 0, 1), IPAddress("::1")!])
-  func loopbackHandshakeInOrder(address: IPAddress) throws {
+  /// The ring and, as when the kernel refuses one, one `recvmsg` per frame.
+  static let readers: [PacketRing.Geometry?] = [.standard, nil]
+
+  @Test(arguments: [IPAddress.v4(127, 0, 0, 1), IPAddress("::1")!], readers)
+  func loopbackHandshakeInOrder(address: IPAddress, ring: PacketRing.Geometry?) throws {
     let listener = try LoopbackTCPListener(address: address)
     let before = PacketSocket.now()
-    let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: listener.socketAddress))
+    let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: listener.socketAddress), interface: .automatic,
+                                          limit: .perProbe, snapLength: PacketCapture.defaultSnapLength, session: nil, ring: ring)
     #expect(capture.interfaceName == "lo")
+    #expect(capture.readsFromRing == (ring != nil))
     let attempt = TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options)
     #expect(attempt.outcome == .connected)
     let local = try #require(attempt.local)
@@ -35,19 +40,24 @@ struct CaptureTests {
     #expect(Self.segments(packets).filter { $0 == "> SYN" }.count == 1)
     let times = packets.packets.map(\.timestampNanoseconds)
     #expect(times == times.sorted())
+    #expect(times.count >= 3 && times[0] < times[1] && times[1] < times[2], "SYN, SYN-ACK and ACK passed one after another: \(times)")
     #expect(times.allSatisfy { $0 >= before - 1_000_000 && $0 <= after }, "kernel timestamps inside the capture: \(before) \(times) \(after)")
     #expect(times.count >= 3 && times[2] - times[0] < 1_000_000_000, "a loopback handshake takes well under a second")
     let synAck = try #require(packets.packets.first { $0.decoded.tcp?.flags == [.syn, .ack] })
     #expect(synAck.decoded.tcp?.options.maximumSegmentSize != nil && synAck.decoded.ip?.ttl == 64)
     #expect(packets.packets.allSatisfy { $0.linkType == .linuxSLL && $0.decoded.link?.hardwareType == 772 })
+    #expect(packets.packets.allSatisfy { $0.decoded.link?.sourceMAC == "00:00:00:00:00:00" }, "lo's link address")
     let evidence = FlowEvidence(packets)
     #expect(evidence.handshakeCompleted && evidence.synRetransmits == 0 && evidence.synAck?.ttl == 64 && evidence.reset == nil)
   }
 
-  @Test func closedPortShowsSYNAndRST() throws {
+  @Test(arguments: readers)
+  func closedPortShowsSYNAndRST(ring: PacketRing.Geometry?) throws {
     let closed = try ClosedPort()
     let server = SocketAddress(.v4(127, 0, 0, 1), port: closed.port)
-    let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: server))
+    let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: server), interface: .automatic, limit: .perProbe,
+                                          snapLength: PacketCapture.defaultSnapLength, session: nil, ring: ring)
+    #expect(capture.readsFromRing == (ring != nil))
     let attempt = TCPConnectProbe.connect(to: server, options: Self.options)
     #expect(attempt.outcome == .refused)
     let packets = capture.stop().restricted(toLocal: try #require(attempt.local))
@@ -89,6 +99,24 @@ struct CaptureTests {
     #expect(packets.restricted(toLocal: try #require(attempt.local)).packets.count == packets.packets.count)
   }
 
+  /// Stopping with the connection's local endpoint keeps only that connection's packets, as `restricted(toLocal:)`
+  /// after a plain stop does, packets an earlier `drain()` read included.
+  @Test(arguments: [false, true])
+  func stopRestrictedToOneConnection(drainFirst: Bool) throws {
+    let listener = try LoopbackTCPListener()
+    let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: listener.socketAddress))
+    let first = TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options)
+    if drainFirst { capture.drain() }
+    let second = TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options)
+    let local = try #require(second.local)
+    #expect(first.local != nil && first.local != local)
+    let packets = capture.stop(restrictedToLocal: local)
+    #expect(packets.flow.local == local)
+    #expect(Array(Self.segments(packets).prefix(3)) == ["> SYN", "< SYN-ACK", "> ACK"], "\(Self.segments(packets))")
+    #expect(packets.packets.allSatisfy { $0.decoded.tcp?.sourcePort == local.port || $0.decoded.tcp?.destinationPort == local.port })
+    #expect(capture.stop() == packets, "stop again: the same packets")
+  }
+
   @Test func theLimitBoundsWhatIsKept() throws {
     let listener = try LoopbackTCPListener()
     let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: listener.socketAddress),
@@ -116,6 +144,27 @@ struct CaptureTests {
     let attempt = TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options)
     let packets = capture.stop().restricted(toLocal: try #require(attempt.local))
     #expect(Array(Self.segments(packets).prefix(3)) == ["> SYN", "< SYN-ACK", "> ACK"])
+    // On every interface the kernel must hand over sent frames: the filter keeps lo's sent copy.
+    #expect(capture.loopbackCopy == .sent)
+    #expect(packets.packets.allSatisfy { $0.decoded.link?.packetType == .outgoing })
+  }
+
+  /// Bound to lo, the socket asks the kernel to skip sent frames (PACKET_IGNORE_OUTGOING): each packet shows once, as
+  /// received, and the ladder's directions still come from the addresses and ports.
+  @Test(arguments: [IPAddress.v4(127, 0, 0, 1), IPAddress("::1")!])
+  func loopbackKeepsTheReceivedCopyWithRightDirections(address: IPAddress) throws {
+    let listener = try LoopbackTCPListener(address: address)
+    let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: listener.socketAddress), interface: .named("lo"))
+    #expect(capture.loopbackCopy == .received, "PACKET_IGNORE_OUTGOING needs Linux 4.20")
+    let attempt = TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options)
+    let local = try #require(attempt.local)
+    let packets = capture.stop().restricted(toLocal: local)
+    #expect(Array(Self.segments(packets).prefix(3)) == ["> SYN", "< SYN-ACK", "> ACK"], "\(Self.segments(packets))")
+    #expect(packets.packets.allSatisfy { $0.decoded.link?.packetType == .host && $0.decoded.link?.hardwareType == 772 })
+    let syn = try #require(packets.packets.first)
+    #expect(syn.direction == .toServer && syn.decoded.tcp?.sourcePort == local.port && syn.decoded.tcp?.destinationPort == listener.port)
+    let synAck = try #require(packets.packets.dropFirst().first)
+    #expect(synAck.direction == .toClient && synAck.decoded.tcp?.sourcePort == listener.port)
   }
 
   /// A session reuses one socket per interface: each capture holds only what came after its start.
@@ -136,6 +185,104 @@ struct CaptureTests {
     }
     session.close()
     #expect(session.idleSocketCount == 0)
+  }
+
+  /// A full ring drops in the kernel and counts it: every packet is kept or counted. The session's next capture
+  /// starts clean: no drops carried over, the ring read in step with the kernel.
+  @Test func fullRingCountsDropsAndTheNextCaptureStartsClean() throws {
+    // Not accepting: each connection's packets pass inside the probe's own calls, none trail from a server thread.
+    let listener = try LoopbackTCPListener(accepting: false)
+    let session = CaptureSession(ringAfterCaptures: 1)
+    let flow = CaptureFlow(.tcp, remote: listener.socketAddress)
+    _ = try PacketCapture.start(flow: flow, session: session).stop()
+    try Self.waitForRing(session)
+    let slots = PacketRing.Geometry.standard.frameCount
+    let flooded = try PacketCapture.start(flow: flow, limit: CaptureLimit(packets: 100_000, bytes: 64 << 20), session: session)
+    #expect(flooded.readsFromRing)
+    // A connect shows 3 packets at least (SYN, SYN-ACK, ACK), more with the close.
+    let connects = slots / 3 + 20
+    for _ in 0..<connects { _ = TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options) }
+    let overflowed = flooded.stop()
+    #expect(overflowed.droppedByKernel > 0 && overflowed.droppedByLimit == 0)
+    // A full ring's worth read (and the few that came while it was read: slots free up as they are read).
+    #expect(overflowed.packets.count >= slots && overflowed.packets.count < slots + slots / 4, "\(overflowed.packets.count)")
+    #expect(overflowed.packets.count + overflowed.droppedByKernel >= 3 * connects, "every packet kept or counted as dropped")
+
+    let next = try PacketCapture.start(flow: flow, session: session)
+    let attempt = TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options)
+    let clean = next.stop().restricted(toLocal: try #require(attempt.local))
+    #expect(clean.droppedByKernel == 0)
+    #expect(Array(Self.segments(clean).prefix(3)) == ["> SYN", "< SYN-ACK", "> ACK"], "\(Self.segments(clean))")
+    session.close()
+  }
+
+  /// Waits (up to 5 s) until the session's background thread has made lo's ring socket.
+  static func waitForRing(_ session: CaptureSession) throws {
+    let lo = try #require(PacketSocket.interfaceIndex(named: "lo"))
+    let deadline = ContinuousClock.now + .seconds(5)
+    while !session.hasRingSocket(interfaceIndex: lo) && ContinuousClock.now < deadline { usleep(1_000) }
+    #expect(session.hasRingSocket(interfaceIndex: lo), "the ring socket is made within 5 s")
+  }
+
+  /// A session's first captures on an interface use a plain socket (a ring's setup and close wait for grace periods);
+  /// after `ringAfterCaptures` of them it makes a ring socket in the background and swaps it in, keeping one socket.
+  @Test func sessionSwitchesToARingForALongLoop() throws {
+    let listener = try LoopbackTCPListener()
+    let session = CaptureSession(ringAfterCaptures: 3)
+    let flow = CaptureFlow(.tcp, remote: listener.socketAddress)
+    func capture() throws -> (ring: Bool, segments: [String]) {
+      let capture = try PacketCapture.start(flow: flow, session: session)
+      let attempt = TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options)
+      let packets = capture.stop(restrictedToLocal: try #require(attempt.local))
+      return (capture.readsFromRing, Array(Self.segments(packets).prefix(3)))
+    }
+    for _ in 0..<3 {
+      let (ring, segments) = try capture()
+      #expect(!ring && segments == ["> SYN", "< SYN-ACK", "> ACK"], "\(segments)")
+    }
+    try Self.waitForRing(session)
+    let (ring, segments) = try capture()
+    #expect(ring && segments == ["> SYN", "< SYN-ACK", "> ACK"], "\(segments)")
+    #expect(session.idleSocketCount == 1)
+    #expect(try capture().ring, "the ring socket stays")
+    session.close()
+    #expect(session.idleSocketCount == 0)
+    // The default waits for a long loop: a short one keeps its plain socket.
+    let short = CaptureSession()
+    for _ in 0..<3 {
+      let capture = try PacketCapture.start(flow: flow, session: short)
+      #expect(!capture.readsFromRing)
+      _ = capture.stop()
+    }
+    short.close()
+  }
+
+  /// A frame longer than a ring slot comes whole (through the socket's queue, `TP_STATUS_COPY`); a short snap length
+  /// still cuts every frame, and the original length says how long it was.
+  @Test func longFramesComeWholeAndTheSnapLengthCuts() throws {
+    let echo = try LoopbackUDPEcho()
+    let payload = [UInt8](repeating: 0x5a, count: 3_000)
+    let options = UDPProbe.Options(timeout: .seconds(2), payload: payload)
+    let frameLength = LinkType.linuxSLL.headerLength + 20 + 8 + payload.count
+    #expect(frameLength > PacketRing.Geometry.standard.frameSize)
+
+    let capture = try PacketCapture.start(flow: CaptureFlow(.udp, remote: echo.socketAddress), interface: .automatic, limit: .perProbe,
+                                          snapLength: PacketCapture.defaultSnapLength, session: nil, ring: .standard)
+    #expect(capture.readsFromRing)
+    #expect(UDPProbe.exchange(with: echo.socketAddress, options: options).outcome == .reply)
+    let whole = capture.stop()
+    #expect(whole.packets.map(\.direction) == [.toServer, .toClient])
+    #expect(whole.packets.allSatisfy { $0.bytes.count == frameLength && $0.originalLength == frameLength })
+    #expect(whole.packets.allSatisfy { $0.decoded.udp?.payloadLength == payload.count && $0.bytes.suffix(payload.count) == payload[...] })
+
+    let cut = try PacketCapture.start(flow: CaptureFlow(.udp, remote: echo.socketAddress), interface: .automatic, limit: .perProbe,
+                                      snapLength: 100, session: nil, ring: .standard)
+    #expect(cut.readsFromRing)
+    #expect(UDPProbe.exchange(with: echo.socketAddress, options: options).outcome == .reply)
+    let packets = cut.stop()
+    #expect(packets.packets.count == 2)
+    #expect(packets.packets.allSatisfy { $0.bytes.count == LinkType.linuxSLL.headerLength + 100 && $0.originalLength == frameLength })
+    #expect(packets.packets.allSatisfy { $0.decoded.ip?.isTruncated == true && $0.decoded.udp?.sourcePort != nil })
   }
 
   @Test func tracerKeepsOneCapturePerAttempt() async throws {

@@ -28,7 +28,7 @@ public struct CaptureFlow: Codable, Sendable, Hashable, CustomStringConvertible 
 
   /// Our address, when one was given (not the unspecified address).
   var localAddress: IPAddress? {
-    guard let address = local?.address, address.bytes.contains(where: { $0 != 0 }) else { return nil }
+    guard let address = local?.address, !address.isUnspecified else { return nil }
     return address
   }
 

@@ -56,7 +56,7 @@ public struct CapturedPacket: Codable, Sendable, Hashable {
 }
 
 /// How much one capture may hold; packets past either limit are counted, not kept. The first packets are the ones
-/// kept: a flow's evidence (the handshake, the first error) comes first, and the kernel's own buffer drops the same way.
+/// kept: a flow's evidence (the handshake, the first error) comes first, and the kernel's own ring drops the same way.
 public struct CaptureLimit: Codable, Sendable, Hashable {
   public var packets: Int
   public var bytes: Int
@@ -83,7 +83,7 @@ public struct CapturedPackets: Codable, Sendable, Hashable {
   public var packets: [CapturedPacket]
   /// The flow's packets not kept because the limit was reached.
   public var droppedByLimit: Int
-  /// Packets the kernel dropped because the socket's buffer was full (`PACKET_STATISTICS`).
+  /// Packets the kernel dropped because the socket's receive ring (or buffer) was full (`PACKET_STATISTICS`).
   public var droppedByKernel: Int
   public var limit: CaptureLimit
 
@@ -108,7 +108,10 @@ public struct CapturedPackets: Codable, Sendable, Hashable {
     narrowed.local = local
     var copy = self
     copy.flow = narrowed
-    copy.packets = packets.filter { narrowed.direction(of: $0.decoded) != nil }
+    // Usually every packet is the connection's own: then the array is shared, not copied packet by packet.
+    if !packets.allSatisfy({ narrowed.direction(of: $0.decoded) != nil }) {
+      copy.packets = packets.filter { narrowed.direction(of: $0.decoded) != nil }
+    }
     return copy
   }
 }
@@ -129,6 +132,8 @@ struct PacketBuffer: Sendable {
       dropped += 1
       return false
     }
+    // A probe's handshake and close fit in 8: one allocation instead of four growths (each copying every packet).
+    if packets.isEmpty { packets.reserveCapacity(min(8, limit.packets)) }
     packets.append(packet)
     bytes += packet.bytes.count
     return true

@@ -6,16 +6,20 @@
 /// filter passes every ICMP error (to our address, when it is known) and `CaptureFlow.direction(of:)` keeps only the
 /// ones that quote the flow.
 ///
-/// The loopback device hands each packet to the socket twice, as sent and as received; the filter drops the received
-/// copy in the kernel, so it is never cloned, queued or read (half the frames of a loopback probe).
+/// The loopback device hands each packet to the socket twice, as sent and as received; the filter drops the copy
+/// `loopbackCopy` does not keep in the kernel, so it is never queued or read (half the frames of a loopback probe).
 public enum FlowFilter {
-  /// The program for `flow`, keeping at most `snapLength` bytes of each packet.
-  public static func program(for flow: CaptureFlow, snapLength: UInt32) -> BPFProgram {
+  /// The program for `flow`, keeping at most `snapLength` bytes of each packet and, on the loopback device, only the
+  /// `loopbackCopy` of each.
+  public static func program(for flow: CaptureFlow, snapLength: UInt32, loopbackCopy: LoopbackCopy = .sent) -> BPFProgram {
     var asm = BPFAssembler()
     asm.loadHardwareType()
     asm.jump(ifEqual: UInt32(PacketSocket.loopbackHardwareType), then: .next, else: "flow")
     asm.loadPacketType()
-    asm.jump(ifEqual: UInt32(PacketType.outgoing.rawValue), then: "flow", else: "reject")
+    switch loopbackCopy {
+    case .sent: asm.jump(ifEqual: UInt32(PacketType.outgoing.rawValue), then: "flow", else: "reject")
+    case .received: asm.jump(ifEqual: UInt32(PacketType.outgoing.rawValue), then: "reject", else: "flow")
+    }
     asm.label("flow")
     switch flow.remote.family {
     case .ipv4: ipv4(flow, &asm)

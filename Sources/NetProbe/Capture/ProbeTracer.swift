@@ -55,12 +55,14 @@ public enum ProbeTracer {
       let result = await attempt(address)
       attempts += result.attempts
       if let capture {
-        // Loopback frames are queued as they are sent; elsewhere give the frames that trail an answer (the peer's
-        // side of the close) a moment. A failure has nothing trailing it: the RST or ICMP error that ended the
-        // attempt passed the packet socket before the stack saw it, so waiting would only delay the verdict.
+        // Loopback frames are queued as they pass; elsewhere give the frames that trail an answer (the peer's side
+        // of the close) a moment, until the peer's FIN or RST shows. A failure has nothing trailing it: the RST or
+        // ICMP error that ended the attempt passed the packet socket before the stack saw it, so waiting would only
+        // delay the verdict. Only the attempt's own connection is kept (by its local port), as the frames are read.
         let trailing = result.outcome.isAnswer && !address.address.isLoopback
-        let packets = capture.stop(settle: trailing ? .milliseconds(5) : .zero)
-        traces.append(result.attempts.last?.local.map(packets.restricted(toLocal:)) ?? packets)
+        let settle: Duration = trailing ? .milliseconds(5) : .zero
+        traces.append(result.attempts.last?.local.map { capture.stop(settle: settle, restrictedToLocal: $0) }
+                        ?? capture.stop(settle: settle))
       }
       if result.outcome.isAnswer || result.outcome == .cancelled { break }
     }

@@ -73,8 +73,10 @@ public struct LinkLayer: Codable, Sendable, Hashable {
 
   /// `aa:bb:cc:dd:ee:ff`. Built byte by byte: every captured frame is decoded, and `String(radix:)` + `joined` was
   /// half the decoder's time.
-  static func mac(_ bytes: [UInt8]) -> String {
+  static func mac<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
     guard !bytes.isEmpty else { return "" }
+    // The loopback device's (and a tunnel's) address: a literal, so the frames of a loopback probe build no string.
+    if bytes.count == 6, bytes.allSatisfy({ $0 == 0 }) { return "00:00:00:00:00:00" }
     return String(unsafeUninitializedCapacity: bytes.count * 3 - 1) { text in
       var offset = 0
       for (index, byte) in bytes.enumerated() {

@@ -75,7 +75,7 @@ public enum PacketDecoder {
       let etherType: UInt16 = family == 2 ? EtherType.ipv4 : [10, 24, 28, 30].contains(family) ? EtherType.ipv6 : 0
       return (LinkLayer(type: .null, etherType: etherType), 4)
     case .ethernet:
-      guard reader.has(14), let destination = reader.bytes(at: 0, count: 6), let source = reader.bytes(at: 6, count: 6),
+      guard reader.has(14), let destination = reader.slice(at: 0, count: 6), let source = reader.slice(at: 6, count: 6),
             var etherType = reader.uint16(at: 12) else {
         throw .truncated("Ethernet header", needs: 14, has: reader.count)
       }
@@ -101,20 +101,20 @@ public enum PacketDecoder {
       }
     case .linuxSLL:
       guard reader.has(16), let packetType = reader.uint16(at: 0), let hardware = reader.uint16(at: 2),
-            let addressLength = reader.uint16(at: 4), let address = reader.bytes(at: 6, count: 8),
+            let addressLength = reader.uint16(at: 4), let address = reader.slice(at: 6, count: 8),
             let proto = reader.uint16(at: 14) else {
         throw .truncated("Linux cooked header", needs: 16, has: reader.count)
       }
-      let source = addressLength > 0 ? LinkLayer.mac(Array(address.prefix(Int(min(addressLength, 8))))) : nil
+      let source = addressLength > 0 ? LinkLayer.mac(address.prefix(Int(min(addressLength, 8)))) : nil
       return (LinkLayer(type: .linuxSLL, sourceMAC: source, etherType: proto, packetType: PacketType(code: packetType),
                         hardwareType: hardware), 16)
     case .linuxSLL2:
       guard reader.has(20), let proto = reader.uint16(at: 0), let index = reader.uint32(at: 4),
             let hardware = reader.uint16(at: 8), let packetType = reader.uint8(at: 10), let addressLength = reader.uint8(at: 11),
-            let address = reader.bytes(at: 12, count: 8) else {
+            let address = reader.slice(at: 12, count: 8) else {
         throw .truncated("Linux cooked v2 header", needs: 20, has: reader.count)
       }
-      let source = addressLength > 0 ? LinkLayer.mac(Array(address.prefix(Int(min(addressLength, 8))))) : nil
+      let source = addressLength > 0 ? LinkLayer.mac(address.prefix(Int(min(addressLength, 8)))) : nil
       return (LinkLayer(type: .linuxSLL2, sourceMAC: source, etherType: proto, packetType: PacketType(code: UInt16(packetType)),
                         hardwareType: hardware, interfaceIndex: index), 20)
     }
@@ -137,8 +137,8 @@ public enum PacketDecoder {
     let what = isQuote ? "quoted IPv4 header" : "IPv4 header"
     guard reader.has(20), let first = reader.uint8(at: 0), let tos = reader.uint8(at: 1), let total = reader.uint16(at: 2),
           let identification = reader.uint16(at: 4), let fragment = reader.uint16(at: 6), let ttl = reader.uint8(at: 8),
-          let proto = reader.uint8(at: 9), let source = reader.bytes(at: 12, count: 4),
-          let destination = reader.bytes(at: 16, count: 4) else {
+          let proto = reader.uint8(at: 9), let source = reader.ipv4Address(at: 12),
+          let destination = reader.ipv4Address(at: 16) else {
       throw .truncated(what, needs: 20, has: reader.count)
     }
     let headerLength = Int(first & 0x0f) * 4
@@ -149,8 +149,7 @@ public enum PacketDecoder {
       throw DecodeFailure("\(what): total length \(totalLength) is under the header length \(headerLength)")
     }
     let ip = IPLayer(
-      version: 4, source: .v4(source[0], source[1], source[2], source[3]),
-      destination: .v4(destination[0], destination[1], destination[2], destination[3]), ttl: ttl, protocolNumber: proto,
+      version: 4, source: source, destination: destination, ttl: ttl, protocolNumber: proto,
       headerLength: headerLength, totalLength: totalLength, trafficClass: tos, identification: identification,
       dontFragment: fragment & 0x4000 != 0, moreFragments: fragment & 0x2000 != 0, fragmentOffset: Int(fragment & 0x1fff) * 8,
       flowLabel: nil, extensionHeaders: [], isTruncated: totalLength > reader.count)

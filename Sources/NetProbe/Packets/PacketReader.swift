@@ -44,6 +44,19 @@ struct PacketReader {
     return Array(storage[(start + offset)..<(start + offset + length)])
   }
 
+  /// Four bytes from `offset` as an IPv4 address, or nil when they are not all present.
+  func ipv4Address(at offset: Int) -> IPAddress? {
+    guard has(4, at: offset) else { return nil }
+    let index = start + offset
+    return .v4(storage[index], storage[index + 1], storage[index + 2], storage[index + 3])
+  }
+
+  /// `length` bytes from `offset` without copying them, or nil when they are not all present.
+  func slice(at offset: Int, count length: Int) -> ArraySlice<UInt8>? {
+    guard has(length, at: offset) else { return nil }
+    return storage[(start + offset)..<(start + offset + length)]
+  }
+
   /// The window from `offset` to `offset + length`, both clamped to what is present.
   func window(from offset: Int, length: Int? = nil) -> PacketReader {
     let low = max(0, min(offset, count))

@@ -194,6 +194,11 @@ extension ChecklistRun {
     let label = target?.internet?.description ?? "target"
     let pendingAttempt = ProbeAttempt(address: nil, outcome: .timedOut, elapsedMicroseconds: microseconds(since: connectStarted))
     evidence.connects.append(ProbeResult(kind: target?.transport == .udp ? .udp : .tcp, target: label, attempts: [pendingAttempt]))
+    // The waiting connect's packets so far: a SYN that never reached the interface (or a SYN-ACK the socket never
+    // saw) is a rule on this machine, not a filter out there, and can be told now rather than at the deadline.
+    if options.trace, let live = captureSession.capturesInFlight().first, target?.transport != .udp {
+      evidence.packets = NetworkingTrace(captures: [live], outcome: .timedOut).packetEvidence(connectOutcome: .timedOut)
+    }
     var diagnosis = Decision.diagnose(evidence)
     diagnosis.primary.couldNotTell.append("this verdict is provisional: the connect's deadline has not passed yet")
     publishProvisional(diagnosis)
