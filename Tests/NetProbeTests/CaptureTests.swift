@@ -168,6 +168,30 @@ struct CaptureTests {
   }
 
   /// A session reuses one socket per interface: each capture holds only what came after its start.
+  /// A running capture can be looked at (what a waiting probe has sent so far), and a stop that may wait for
+  /// trailing frames ends as soon as the server's side of the close is in, not at the end of its settle time.
+  @Test func capturesInFlightAndASettleThatEndsAtTheServersClose() throws {
+    let listener = try LoopbackTCPListener()  // accepts and closes: the server sends its FIN
+    let session = CaptureSession()
+    defer { session.close() }
+    let capture = try PacketCapture.start(flow: CaptureFlow(.tcp, remote: listener.socketAddress), session: session)
+    #expect(TCPConnectProbe.connect(to: listener.socketAddress, options: Self.options).outcome == .connected)
+    var live: [CapturedPackets] = []
+    let deadline = ContinuousClock.now + .seconds(2)
+    repeat {
+      live = session.capturesInFlight()
+      if live.first.map({ Self.segments($0).contains { $0.hasPrefix("< FIN") || $0.contains("RST") } }) == true { break }
+      usleep(1_000)
+    } while ContinuousClock.now < deadline
+    #expect(live.count == 1)
+    #expect(live.first.map { Array(Self.segments($0).prefix(3)) } == ["> SYN", "< SYN-ACK", "> ACK"])
+    let started = ContinuousClock.now
+    let stopped = capture.stop(settle: .seconds(3))
+    #expect(ContinuousClock.now - started < .seconds(1), "the settle waited although the server had closed")
+    #expect(session.capturesInFlight().isEmpty)
+    #expect(stopped.packets.count >= (live.first?.packets.count ?? 0))
+  }
+
   @Test func sessionReusesItsSocket() throws {
     let first = try LoopbackTCPListener(), second = try LoopbackTCPListener()
     let session = CaptureSession()
