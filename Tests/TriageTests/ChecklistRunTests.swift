@@ -22,6 +22,11 @@ import Glibc
     #expect(snapshot.steps.allSatisfy { $0.status.isFinished })
     // Once the port answered, more probes measure loss and latency.
     #expect(snapshot.evidence.connects.count == CheckOptions().connectProbes)
+    // A handshake on its first SYN is a verdict already, published while those probes run.
+    let provisional = try #require(snapshot.provisional)
+    #expect(provisional.diagnosis.id == .reachable)
+    #expect(provisional.atMicroseconds <= (snapshot.final?.atMicroseconds ?? 0))
+    #expect(provisional.diagnosis.primary.couldNotTell.contains { $0.hasPrefix("this verdict is provisional") })
   }
 
   @Test func closedPortIsPortClosed() async throws {

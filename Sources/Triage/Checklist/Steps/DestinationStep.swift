@@ -95,7 +95,7 @@ extension ChecklistRun {
     endDestinationHeadStart()
     let first = await connectOnce(resolved.addresses, target: target)
     connectPending = false
-    await provisionalVerdictAfterFailedConnect(first)
+    await provisionalVerdictAfterFirstConnect(first)
     // A trace that started ends before a timed-out connect's deadline; one that has not started never will, and
     // one a late answer overtook ends with what it has.
     traceTask.cancel()
@@ -164,8 +164,16 @@ extension ChecklistRun {
   /// A first connect that failed with an answer (RST, an ICMP error, a local error) already decides the verdict in
   /// almost every case: publish it now, marked provisional, with the packets captured so far judged against the
   /// route, while the remaining probes (more connects, ping, the socket table) finish.
-  func provisionalVerdictAfterFailedConnect(_ first: ProbeResult) async {
+  func provisionalVerdictAfterFirstConnect(_ first: ProbeResult) async {
     switch first.outcome {
+    case .connected where first.final.kernelRoundTripMicroseconds != nil:
+      // A handshake that completed on its first SYN (the kernel has a clean round trip): the port is reachable.
+      // The probes still running can only add to it (loss, latency, ICMP blocked). One that needed a SYN
+      // retransmit waits for them: a full accept queue looks like that.
+      var diagnosis = Decision.diagnose(state.evidence)
+      diagnosis.primary.couldNotTell.append("this verdict is provisional: the remaining probes (more connects, ping) measure loss and latency")
+      publishProvisional(diagnosis)
+      return
     case .connected, .reply, .timedOut, .noReply, .cancelled, .error: return
     default: break
     }
