@@ -190,34 +190,17 @@ final class ICMPSocket {
     var data = [UInt8](repeating: 0, count: capacity)
     var control = [UInt8](repeating: 0, count: 512)
     var peer = sockaddr_storage()
-    var count = 0
     var decoded = Control()
-    let ok = data.withUnsafeMutableBytes { dataBuffer -> Bool in
-      control.withUnsafeMutableBytes { controlBuffer -> Bool in
-        withUnsafeMutablePointer(to: &peer) { peerPointer -> Bool in
-          var vector = iovec(iov_base: dataBuffer.baseAddress, iov_len: dataBuffer.count)
-          return withUnsafeMutablePointer(to: &vector) { vectorPointer -> Bool in
-            var message = msghdr()
-            message.msg_name = UnsafeMutableRawPointer(peerPointer)
-            message.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            message.msg_iov = vectorPointer
-            message.msg_iovlen = 1
-            message.msg_control = controlBuffer.baseAddress
-            message.msg_controllen = controlBuffer.count
-            guard case let .success(read) = syscallResult({ recvmsg(socket.descriptor, &message, flags | Int32(MSG_DONTWAIT)) })
-            else { return false }
-            count = min(read, capacity)
-            var header = nt_cmsg_firsthdr(&message)
-            while let cmsg = header {
-              decoded.read(cmsg)
-              header = nt_cmsg_nxthdr(&message, cmsg)
-            }
-            return true
-          }
+    let read = data.withUnsafeMutableBytes { dataBuffer in
+      control.withUnsafeMutableBytes { controlBuffer in
+        withUnsafeMutablePointer(to: &peer) { peerPointer in
+          NetProbe.receiveMessage(socket.descriptor, flags: flags | Int32(MSG_DONTWAIT), data: dataBuffer, control: controlBuffer,
+                                  name: UnsafeMutableRawPointer(peerPointer), nameLength: MemoryLayout<sockaddr_storage>.size) { decoded.read($0) }
         }
       }
     }
-    guard ok else { return false }
+    guard let read else { return false }
+    let count = min(read, capacity)
     let sender = withUnsafeBytes(of: &peer) { SocketAddress(storage: $0.baseAddress!) }
     body(Array(data.prefix(count)), sender, decoded)
     return true

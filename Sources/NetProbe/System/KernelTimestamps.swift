@@ -48,27 +48,15 @@ enum KernelTimestamps {
   private static func receiveStamp(_ descriptor: Int32) -> Int64? {
     var data = [UInt8](repeating: 0, count: 16)
     var control = [UInt8](repeating: 0, count: 128)
-    return data.withUnsafeMutableBytes { dataBuffer in
-      control.withUnsafeMutableBytes { controlBuffer -> Int64? in
-        var vector = iovec(iov_base: dataBuffer.baseAddress, iov_len: dataBuffer.count)
-        return withUnsafeMutablePointer(to: &vector) { vectorPointer -> Int64? in
-          var message = msghdr()
-          message.msg_iov = vectorPointer
-          message.msg_iovlen = 1
-          message.msg_control = controlBuffer.baseAddress
-          message.msg_controllen = controlBuffer.count
-          guard recvmsg(descriptor, &message, Int32(MSG_DONTWAIT)) >= 0 else { return nil }
-          var header = nt_cmsg_firsthdr(&message)
-          while let cmsg = header {
-            if cmsg.pointee.cmsg_level == SOL_SOCKET, cmsg.pointee.cmsg_type == SCM_TIMESTAMPNS, let pointer = nt_cmsg_data(cmsg) {
-              let stamp = UnsafeRawPointer(pointer).loadUnaligned(as: timespec.self)
-              return Int64(stamp.tv_sec) * 1_000_000_000 + Int64(stamp.tv_nsec)
-            }
-            header = nt_cmsg_nxthdr(&message, cmsg)
-          }
-          return nil
+    var stamp: Int64?
+    let read = data.withUnsafeMutableBytes { dataBuffer in
+      control.withUnsafeMutableBytes { controlBuffer in
+        receiveMessage(descriptor, flags: Int32(MSG_DONTWAIT), data: dataBuffer, control: controlBuffer) { cmsg in
+          if stamp == nil { stamp = kernelTimestampNanoseconds(cmsg) }
         }
       }
     }
+    return read == nil ? nil : stamp
   }
+
 }

@@ -166,26 +166,9 @@ final class PacketSocket {
     let length: Int? = buffer.withUnsafeMutableBytes { dataBuffer in
       control.withUnsafeMutableBytes { controlBuffer in
         withUnsafeMutablePointer(to: &address) { addressPointer in
-          var vector = iovec(iov_base: dataBuffer.baseAddress, iov_len: dataBuffer.count)
-          return withUnsafeMutablePointer(to: &vector) { vectorPointer -> Int? in
-            var message = msghdr()
-            message.msg_name = UnsafeMutableRawPointer(addressPointer)
-            message.msg_namelen = socklen_t(MemoryLayout<sockaddr_ll>.size)
-            message.msg_iov = vectorPointer
-            message.msg_iovlen = 1
-            message.msg_control = controlBuffer.baseAddress
-            message.msg_controllen = controlBuffer.count
-            let flags = Int32(MSG_DONTWAIT) | Int32(MSG_TRUNC)
-            guard case let .success(read) = syscallResult({ recvmsg(socket.descriptor, &message, flags) }) else { return nil }
-            var header = nt_cmsg_firsthdr(&message)
-            while let cmsg = header {
-              if cmsg.pointee.cmsg_level == SOL_SOCKET, cmsg.pointee.cmsg_type == SCM_TIMESTAMPNS, let data = nt_cmsg_data(cmsg) {
-                let stamp = UnsafeRawPointer(data).loadUnaligned(as: timespec.self)
-                kernelTime = Int64(stamp.tv_sec) * 1_000_000_000 + Int64(stamp.tv_nsec)
-              }
-              header = nt_cmsg_nxthdr(&message, cmsg)
-            }
-            return read
+          receiveMessage(socket.descriptor, flags: Int32(MSG_DONTWAIT) | Int32(MSG_TRUNC), data: dataBuffer, control: controlBuffer,
+                         name: UnsafeMutableRawPointer(addressPointer), nameLength: MemoryLayout<sockaddr_ll>.size) { cmsg in
+            if let stamp = kernelTimestampNanoseconds(cmsg) { kernelTime = stamp }
           }
         }
       }

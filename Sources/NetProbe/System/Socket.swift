@@ -171,36 +171,22 @@ final class Socket {
     var control = [UInt8](repeating: 0, count: 512)
     var data = [UInt8](repeating: 0, count: 64)
     var peer = sockaddr_storage()
-    return data.withUnsafeMutableBytes { dataBuffer -> ICMPReport? in
-      control.withUnsafeMutableBytes { controlBuffer -> ICMPReport? in
-        withUnsafeMutablePointer(to: &peer) { peerPointer -> ICMPReport? in
-          var vector = iovec(iov_base: dataBuffer.baseAddress, iov_len: dataBuffer.count)
-          return withUnsafeMutablePointer(to: &vector) { vectorPointer -> ICMPReport? in
-            var message = msghdr()
-            message.msg_name = UnsafeMutableRawPointer(peerPointer)
-            message.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            message.msg_iov = vectorPointer
-            message.msg_iovlen = 1
-            message.msg_control = controlBuffer.baseAddress
-            message.msg_controllen = controlBuffer.count
-            guard case .success = syscallResult({ recvmsg(descriptor, &message, Int32(MSG_ERRQUEUE) | Int32(MSG_DONTWAIT)) }) else {
-              return nil
-            }
-            var header = nt_cmsg_firsthdr(&message)
-            while let cmsg = header {
-              let level = cmsg.pointee.cmsg_level, type = cmsg.pointee.cmsg_type
-              if (level == IPPROTO_IP && type == IP_RECVERR) || (level == IPPROTO_IPV6 && type == IPV6_RECVERR) {
-                let extended = UnsafeMutableRawPointer(nt_cmsg_data(cmsg)!).assumingMemoryBound(to: sock_extended_err.self)
-                let offender = nt_so_ee_offender(extended).map { SocketAddress(storage: $0)?.address } ?? nil
-                return ICMPReport(extendedError: extended.pointee, sender: offender)
-              }
-              header = nt_cmsg_nxthdr(&message, cmsg)
-            }
-            return nil
+    var report: ICMPReport?
+    _ = data.withUnsafeMutableBytes { dataBuffer in
+      control.withUnsafeMutableBytes { controlBuffer in
+        withUnsafeMutablePointer(to: &peer) { peerPointer in
+          receiveMessage(descriptor, flags: Int32(MSG_ERRQUEUE) | Int32(MSG_DONTWAIT), data: dataBuffer, control: controlBuffer,
+                         name: UnsafeMutableRawPointer(peerPointer), nameLength: MemoryLayout<sockaddr_storage>.size) { cmsg in
+            let level = cmsg.pointee.cmsg_level, type = cmsg.pointee.cmsg_type
+            guard report == nil, (level == IPPROTO_IP && type == IP_RECVERR) || (level == IPPROTO_IPV6 && type == IPV6_RECVERR) else { return }
+            let extended = UnsafeMutableRawPointer(nt_cmsg_data(cmsg)!).assumingMemoryBound(to: sock_extended_err.self)
+            let offender = nt_so_ee_offender(extended).map { SocketAddress(storage: $0)?.address } ?? nil
+            report = ICMPReport(extendedError: extended.pointee, sender: offender)
           }
         }
       }
     }
+    return report
   }
 }
 
