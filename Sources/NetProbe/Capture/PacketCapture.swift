@@ -207,9 +207,14 @@ public final class PacketCapture: @unchecked Sendable {
     if let stopped { return stopped }
     drainedEarly = true
     drainLocked(flow)
-    return CapturedPackets(flow: flow, interface: interfaceName, interfaceIndex: interfaceIndex, startNanoseconds: startNanoseconds,
-                           stopNanoseconds: PacketSocket.now(), packets: buffer.packets, droppedByLimit: buffer.dropped,
-                           droppedByKernel: kernelDrops, limit: limit)
+    return captured(buffer.packets, flow: flow)
+  }
+
+  /// `packets` with what this capture is: the flow they were kept for, its interface, times, drops and limit.
+  private func captured(_ packets: [CapturedPacket], flow: CaptureFlow) -> CapturedPackets {
+    CapturedPackets(flow: flow, interface: interfaceName, interfaceIndex: interfaceIndex, startNanoseconds: startNanoseconds,
+                    stopNanoseconds: PacketSocket.now(), packets: packets, droppedByLimit: buffer.dropped,
+                    droppedByKernel: kernelDrops, limit: limit)
   }
 
   /// Reads the queued frames into the buffer, keeping those of `flow` (the capture's, or one narrowed to a connection).
@@ -275,9 +280,7 @@ public final class PacketCapture: @unchecked Sendable {
     let kept = buffer.packets
     let inOrder = kept.indices.dropFirst().allSatisfy { kept[$0 - 1].timestampNanoseconds <= kept[$0].timestampNanoseconds }
     let packets = inOrder ? kept : kept.sorted { $0.timestampNanoseconds < $1.timestampNanoseconds }
-    let result = CapturedPackets(flow: flow, interface: interfaceName, interfaceIndex: interfaceIndex, startNanoseconds: startNanoseconds,
-                                 stopNanoseconds: PacketSocket.now(), packets: packets, droppedByLimit: buffer.dropped,
-                                 droppedByKernel: kernelDrops, limit: limit)
+    let result = captured(packets, flow: flow)
     stopped = result
     return result
   }

@@ -50,18 +50,15 @@ final class Socket {
   /// the SYN was sent again (Karn's rule: which SYN was answered is unknown), or the kernel has no sample.
   /// The corresponding C function is `getsockopt(2)` with `TCP_INFO`.
   func handshakeRoundTripMicroseconds() -> Int64? {
-    // The fields read (tcpi_rtt at 68, tcpi_total_retrans at 100) are in every kernel's struct; it only grows.
+    // The same `tcp_info` layout a sock_diag dump carries: read by the one parser that knows its offsets.
     var info = [UInt8](repeating: 0, count: 104)
     var length = socklen_t(info.count)
     let read = info.withUnsafeMutableBytes { buffer in
       syscallResult { getsockopt(descriptor, Int32(IPPROTO_TCP), Int32(TCP_INFO), buffer.baseAddress, &length) }
     }
-    guard case .success = read, length >= 104 else { return nil }
-    let (roundTrip, retransmits) = info.withUnsafeBytes {
-      ($0.loadUnaligned(fromByteOffset: 68, as: UInt32.self), $0.loadUnaligned(fromByteOffset: 100, as: UInt32.self))
-    }
-    guard roundTrip > 0, retransmits == 0 else { return nil }
-    return Int64(roundTrip)
+    guard case .success = read, let details = SockDiag.tcpInfo(SockDiagBytes(info), from: 0, to: Int(length)),
+          details.rttMicroseconds > 0, details.totalRetransmits == 0 else { return nil }
+    return Int64(details.rttMicroseconds)
   }
 
   /// The corresponding C function is `bind(2)`.
