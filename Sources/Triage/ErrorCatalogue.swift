@@ -258,11 +258,11 @@ public struct ErrorCatalogue: Sendable {
     let best = scored.map(\.score).max() ?? 0
     let kept = scored
       .filter { $0.score >= Self.minimumScore && $0.score >= best * Self.relativeCut }
-      .sorted { $0.score != $1.score ? $0.score > $1.score : $0.index < $1.index }
+      .sorted { Self.sameScore($0.score, $1.score) ? $0.index < $1.index : $0.score > $1.score }
     let matches = kept.map { Match(entry: entries[$0.index], score: min(1, $0.score)) }
     var nearest: [String] = []
     if matches.isEmpty {
-      let hinted = faint.sorted { $0.score > $1.score }.map { entries[$0.index].name }
+      let hinted = faint.sorted { Self.sameScore($0.score, $1.score) ? $0.index < $1.index : $0.score > $1.score }.map { entries[$0.index].name }
       nearest = hinted.isEmpty ? nearestNames(to: trimmed, among: allowed) : Array(unique(hinted).prefix(3))
     }
     return Answer(query: trimmed, kind: kind, matches: matches, nearest: nearest)
@@ -280,6 +280,9 @@ public struct ErrorCatalogue: Sendable {
   /// A match needs at least this score, and at least this share of the best score.
   static let minimumScore = 0.4
   static let relativeCut = 0.5
+
+  /// Scores that differ only by rounding are a tie, which the catalogue's order breaks (the same answer every run).
+  static func sameScore(_ a: Double, _ b: Double) -> Bool { abs(a - b) < 1e-9 }
 
   // MARK: - Names
 
@@ -594,8 +597,10 @@ extension ErrorCatalogue {
       return best
     }
 
+    /// Summed in a fixed order: a Set's order changes with each process's hash seed, and floating-point sums in
+    /// another order differ in their last bits, which turned equal scores into a random winner.
     private func weight(_ words: Set<String>) -> Double {
-      words.reduce(0) { $0 + (weights[$1] ?? 0) }
+      words.sorted().reduce(0) { $0 + (weights[$1] ?? 0) }
     }
 
     /// Whether each segment appears as a contiguous run of `words`, in order.

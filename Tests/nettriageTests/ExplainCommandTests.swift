@@ -35,6 +35,20 @@ import Testing
     #expect(diagnoses == ["  Diagnosis: port-closed"], "one block, one meaning: \(diagnoses)")
   }
 
+  @Test(arguments: ["actively refused", "connection timed out", "no route to host"])
+  func tiedScoresGiveTheSameOrderInEveryProcess(query: String) throws {
+    // Each process hashes with a new seed, which once decided between entries that score the same ("actively
+    // refused": Winsock's and .NET's text alike). Eight runs would show a random order; the first is the reference.
+    func order() throws -> [String] {
+      let run = try Self.run([query, "--json"])
+      let matches = try #require(try Self.jsonObject(run.stdout)["matches"] as? [[String: Any]])
+      return matches.compactMap { "\($0["system"] ?? "-")/\($0["name"] ?? "-")" }
+    }
+    let first = try order()
+    #expect(!first.isEmpty)
+    for _ in 0..<7 { #expect(try order() == first) }
+  }
+
   @Test func theBlockHeadlineNamesTheBestEntry() throws {
     let winsock = try Self.run(["10061"])
     #expect(winsock.lines.dropFirst().first == "WSAECONNREFUSED (10061, Winsock): No connection could be made because the target machine actively refused it.")
