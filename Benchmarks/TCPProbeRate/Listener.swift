@@ -3,15 +3,27 @@ import NetProbe
 import Glibc
 #endif
 
+/// How the benchmark's listener thread empties its accept queue.
+enum AcceptStyle: String, Sendable {
+  /// Blocks in `accept`: each connection that finds the thread asleep wakes it (a cross-CPU wake-up on the prober's
+  /// time). How often that happens depends on how fast the prober goes, so it weighs on slower loops more.
+  case wake
+  /// Wakes on a 1 ms clock and accepts what queued meanwhile (nonblocking): the thread's wake-ups no longer depend on
+  /// the probes, as with a server on another machine. A loopback probe rate of 25,000/s queues about 25 per tick.
+  case tick
+}
+
 /// A loopback TCP listener opened by the benchmark itself (port 0, large backlog) whose own pthread accepts and
 /// closes every connection, so the accept queue never fills and every probe completes its handshake.
 final class LoopbackListener {
   let descriptor: Int32
   let address: SocketAddress
   private var thread = pthread_t()
+  /// The style the benchmark was asked for (`--accept wake|tick`); set once before the first listener.
+  nonisolated(unsafe) static var style = AcceptStyle.wake
 
   /// `host` must be a numeric loopback address: `127.0.0.1` or `::1`.
-  init(host: String, backlog: Int32 = 4096) throws(BenchmarkError) {
+  init(host: String, backlog: Int32 = 4096, style: AcceptStyle = LoopbackListener.style) throws(BenchmarkError) {
     guard let ip = IPAddress(host), ip.isLoopback else { throw BenchmarkError("not a loopback address: \(host)") }
     let family = ip.family == .ipv4 ? AF_INET : AF_INET6
     let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -21,10 +33,24 @@ final class LoopbackListener {
     let bound = RawAddress(SocketAddress(ip, port: 0)).withSockAddr { Glibc.bind(fd, $0, $1) }
     guard bound == 0 else { let e = Errno.current; close(fd); throw BenchmarkError("bind([\(host)]:0): \(e)") }
     guard listen(fd, backlog) == 0 else { let e = Errno.current; close(fd); throw BenchmarkError("listen: \(e)") }
+    if style == .tick { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
     descriptor = fd
     address = SocketAddress(ip, port: LoopbackListener.boundPort(fd))
     // The descriptor travels to the thread as the context pointer's bit pattern (it is never 0 here: 0 is stdin).
-    let status = pthread_create(&thread, nil, { context in
+    let status = style == .tick ? pthread_create(&thread, nil, { context in
+      let listener = Int32(Int(bitPattern: context))
+      var tick = timespec(tv_sec: 0, tv_nsec: 1_000_000)
+      while true {
+        while true {
+          let client = accept(listener, nil, nil)  // nonblocking: the listener is O_NONBLOCK
+          if client >= 0 { close(client); continue }
+          if errno == EINTR || errno == ECONNABORTED { continue }
+          if errno == EAGAIN || errno == EMFILE || errno == ENFILE { break }
+          return nil  // the listener was shut down
+        }
+        nanosleep(&tick, nil)
+      }
+    }, UnsafeMutableRawPointer(bitPattern: Int(fd))) : pthread_create(&thread, nil, { context in
       let listener = Int32(Int(bitPattern: context))
       while true {
         let client = accept(listener, nil, nil)

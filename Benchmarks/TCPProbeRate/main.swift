@@ -10,12 +10,16 @@ import Glibc
 #endif
 
 let usage = """
-  usage: tcp-probe-rate [--count N] [--nc-count N] [--rounds R] [--family 4|6|both] [--json] [--experiments]
-         tcp-probe-rate --capture [--count N] [--rounds R] [--family 4|6|both] [--memory-count N] [--json]
+  usage: tcp-probe-rate [--count N] [--nc-count N] [--rounds R] [--family 4|6|both] [--accept wake|tick] [--json]
+                        [--experiments]
+         tcp-probe-rate --capture [--count N] [--rounds R] [--family 4|6|both] [--accept wake|tick]
+                        [--memory-count N] [--json]
     --count N      probes in each in-process loop, over all rounds (default 20000)
     --nc-count N   `nc -z` runs in the baseline loop, over all rounds (default 300; 0 skips it)
     --rounds R     the loops take turns R times, each doing 1/R of its count (default 5)
     --family F     4 (127.0.0.1), 6 (::1) or both (default both); nc runs on 127.0.0.1
+    --accept S     how the listener's thread accepts: wake (blocks in accept, woken by connections; the default) or
+                   tick (drains its queue every 1 ms, so its wake-ups do not depend on the prober's speed)
     --json         print one JSON object instead of the tables
     --experiments  also run X1-X5 (IPv4): the async probe's dispatch hop taken apart piece by piece
     --capture      instead: what --trace costs (root/CAP_NET_RAW): the async probe against ProbeTracer.tcp with one
@@ -53,6 +57,9 @@ while let argument = arguments.popFirst() {
     case "both": families = ["127.0.0.1", "::1"]
     default: fail("--family takes 4, 6 or both")
     }
+  case "--accept":
+    guard let text = arguments.popFirst(), let style = AcceptStyle(rawValue: text) else { fail("--accept takes wake or tick") }
+    LoopbackListener.style = style
   case "--json": wantJSON = true
   case "--experiments": wantExperiments = true
   case "--capture": wantCapture = true
@@ -70,6 +77,8 @@ let environment = [
   ("cpus", String(sysconf(Int32(_SC_NPROCESSORS_ONLN)))),
   ("tcp_tw_reuse", readSmallFile("/proc/sys/net/ipv4/tcp_tw_reuse") ?? "?"),
   ("ip_local_port_range", readSmallFile("/proc/sys/net/ipv4/ip_local_port_range") ?? "?"),
+  ("listener", LoopbackListener.style == .wake ? "accept thread woken per connection (--accept wake)"
+                                               : "accept thread on a 1 ms tick (--accept tick)"),
 ]
 if wantCapture {
   await runCaptureBenchmark(count: count, rounds: rounds, families: families, memoryCount: memoryCount, asJSON: wantJSON,
