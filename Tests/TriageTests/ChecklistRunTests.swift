@@ -140,6 +140,20 @@ import Glibc
     #expect(snapshot.final?.diagnosis.id == .reachable)
   }
 
+  @Test func theFirstSYNsDropByAFullQueueCountsInSocketState() async throws {
+    // A queue that is full before the run: the destination's first SYN is dropped at once, before the socket-state
+    // step would start. A timeout under the first retransmit (1 s) leaves that SYN the only one dropped.
+    let listener = try LoopbackTCPListener(backlog: 0, accepting: false)
+    for _ in 0..<3 { _ = TCPConnectProbe.connect(to: listener.socketAddress, options: .init(timeout: .milliseconds(100))) }
+    let options = CheckOptions(timeout: .milliseconds(400), connectProbes: 1, echoCount: 1, trace: false)
+    let snapshot = await ChecklistRun(target: try Self.target("127.0.0.1:\(listener.port)"), options: options).run()
+    let details = snapshot.step(.socketState).details
+    let rise = details.first { $0.hasPrefix("ListenOverflows +") }.flatMap { Int($0.dropFirst("ListenOverflows +".count).prefix { $0.isNumber }) }
+    #expect((rise ?? 0) >= 1, "\(details)")
+    #expect(snapshot.evidence.localListenOverflowRising == true)
+    #expect(snapshot.step(.socketState).status == .fail)
+  }
+
   @Test func cancelledRunEndsPromptly() async throws {
     let listener = try LoopbackTCPListener(backlog: 0, accepting: false)
     for _ in 0..<3 { _ = TCPConnectProbe.connect(to: listener.socketAddress, options: .init(timeout: .milliseconds(100))) }

@@ -34,6 +34,8 @@ public actor ChecklistRun {
   /// The destination step starts alone; the others start once it has had its head start (see `run`).
   private var headStartOver = true
   private var headStartWaiters: [CheckedContinuation<Void, Never>] = []
+  /// The kernel's counters read before the destination's first packet, for a loopback target (see `run`).
+  var countersBeforeProbes: CounterSampleBeforeProbes?
 
   public init(target: CheckTarget?, options: CheckOptions = .init()) {
     self.target = target
@@ -59,6 +61,13 @@ public actor ChecklistRun {
   @discardableResult
   public func run() async -> RunSnapshot {
     headStartOver = false
+    // The socket-state step starts after the destination's first SYN: by then a full accept queue has already dropped
+    // it, and the step's own "before" would count that drop. A loopback target's listener is on this machine (the
+    // one case where the step reads counters), so they are read first; for other targets the step reads them as it
+    // starts (a local address of this host's own misses the first SYN's drop; later SYNs still show).
+    if let target, target.isLoopback, target.internet != nil {
+      countersBeforeProbes = target.transport == .udp ? .udp(try? UDPCounterSample.read()) : .tcp(try? TCPCounterSample.read())
+    }
     await withTaskGroup(of: Void.self) { group in
       // The first verdict waits for the destination's first packet. Started together, the other steps' kernel
       // reads (netlink dumps, /proc, the loopback self-test) held both worker threads for milliseconds before it

@@ -10,8 +10,14 @@ extension ChecklistRun {
     }
     // Counters are sampled around the destination's probes: a rise while we knock is our own packets dropped.
     let udp = target.transport == .udp
-    let before = udp ? nil : try? TCPCounterSample.read()
-    let udpBefore = udp ? try? UDPCounterSample.read() : nil
+    let early = countersBeforeProbes
+    countersBeforeProbes = nil  // a re-run of this step alone samples afresh
+    let before: TCPCounterSample?, udpBefore: UDPCounterSample?
+    switch early {
+    case let .tcp(sample)?: (before, udpBefore) = (sample, nil)
+    case let .udp(sample)?: (before, udpBefore) = (nil, sample)
+    case nil: (before, udpBefore) = udp ? (nil, try? UDPCounterSample.read()) : (try? TCPCounterSample.read(), nil)
+    }
     guard let lookup = await routeLookup() else { return .skip("no address for the target") }
     guard lookup.type == .local else {
       return .skip(udp ? "the server is on another machine: look at its UDP socket there (`ss -ulnpm 'sport = :\(internet.port)'`)"
@@ -89,4 +95,10 @@ extension ChecklistRun {
     let socket = sockets[0]
     return StepOutcome(status: .pass, summary: "UDP \(socket.local) bound, receive queue \(socket.receiveQueueBytes) bytes")
   }
+}
+
+/// Counters read before a run's first packet, for the socket-state step's "during the run".
+enum CounterSampleBeforeProbes: Sendable {
+  case tcp(TCPCounterSample?)
+  case udp(UDPCounterSample?)
 }
