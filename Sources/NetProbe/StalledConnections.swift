@@ -28,6 +28,24 @@ public enum StalledConnections {
     return StalledReport(intervalSeconds: elapsed, connectionsCompared: compared, stalled: stalled)
   }
 
+  /// This machine's established connections to `peers` (address and port) in one sample: how many there are, and
+  /// those `stuckNow` finds held up, with the processes that own them.
+  public static func toPeers(_ peers: Set<SocketAddress>) throws(SocketProbeError) -> PeerConnections {
+    let established: UInt32 = 1 << UInt32(TCPState.established.kernelValue)
+    let table = SocketTable(sockets: try SockDiag.dumpTCPBothFamilies(states: established),
+                            filter: SocketFilter(states: [.established]), owners: nil)
+    let open = table.rows.filter { row in row.peer.map(peers.contains) ?? false }
+    var stuck = open.compactMap { row in
+      let queues = stuckNow(row)
+      return queues.isEmpty ? nil : StalledConnection(connection: row, stuckQueues: queues)
+    }
+    if !stuck.isEmpty {
+      let scan = SocketProcFiles.socketOwners()
+      for index in stuck.indices { stuck[index].connection.owners = scan.owners[stuck[index].connection.inode] ?? [] }
+    }
+    return PeerConnections(open: open.count, stuck: stuck)
+  }
+
   /// The connections of `after` whose queues held data in both samples without draining: the decision logic,
   /// without the kernel. With `tcp_info` byte counters, "drained" means bytes were acknowledged (send side) or
   /// read by the application (receive side); without them, that the queue shrank.
@@ -47,6 +65,29 @@ public enum StalledConnections {
       if !stuck.isEmpty { stalled.append(StalledConnection(connection: now, stuckQueues: stuck)) }
     }
     return stalled
+  }
+
+  /// What one sample's `tcp_info` already says, without a second sample: a send queue held up by the peer's closed
+  /// window (the persist timer has backed off: the peer answered at least one window probe with a zero window) or
+  /// by retransmission timeouts in a row, and received data our application has left unread for `unreadMilliseconds`.
+  /// A window that is zero for a moment during a busy transfer, or a first segment awaiting its ACK, is not stuck.
+  public static func stuckNow(_ row: SocketRow, unreadMilliseconds: UInt32 = 1_000) -> [StuckQueue] {
+    guard row.state == .established, let details = row.details else { return [] }
+    var stuck: [StuckQueue] = []
+    if row.sendQueue > 0 {
+      let windowClosed = details.zeroWindowProbes > 0
+        || (details.backoff > 0 && details.retransmits == 0 && (details.peerReceiveWindow ?? 0) == 0)
+      if windowClosed {
+        stuck.append(StuckQueue(side: .send, bytesBefore: row.sendQueue, bytesAfter: row.sendQueue, cause: .peerWindowClosed))
+      } else if details.retransmits > 0 {
+        stuck.append(StuckQueue(side: .send, bytesBefore: row.sendQueue, bytesAfter: row.sendQueue, cause: .retransmitting))
+      }
+    }
+    if row.receiveQueue > 0, row.awaitingAccept != true, details.lastDataReceivedMilliseconds >= unreadMilliseconds {
+      stuck.append(StuckQueue(side: .receive, bytesBefore: row.receiveQueue, bytesAfter: row.receiveQueue,
+                              cause: .localApplicationNotReading))
+    }
+    return stuck
   }
 
   private static func sendSideMoved(_ then: SocketRow, _ now: SocketRow) -> Bool {
@@ -69,6 +110,19 @@ public enum StalledConnections {
     if details.retransmits > 0 || details.lostSegments > 0 { return .retransmitting }
     if details.zeroWindowProbes > 0 { return .peerWindowClosed }
     return .peerNotAcknowledging
+  }
+}
+
+/// This machine's connections to one server, from `StalledConnections.toPeers`.
+public struct PeerConnections: Codable, Sendable, Hashable {
+  /// Established connections to it.
+  public var open: Int
+  /// Those held up now.
+  public var stuck: [StalledConnection]
+
+  public init(open: Int, stuck: [StalledConnection]) {
+    self.open = open
+    self.stuck = stuck
   }
 }
 

@@ -36,6 +36,7 @@ public enum Decision {
       if let address = attempts.first?.address {
         values["address"] = address.host
         values["port"] = String(address.port)
+        values["endpoint"] = address.description  // an IPv6 address in brackets before its port
       }
       if let route = evidence.route {
         values["interface"] = route.interface
@@ -153,27 +154,30 @@ public enum Decision {
     mutating func connectFinding() -> Finding {
       let lines = attemptLines()
       let address = values["address"] ?? "the destination"
+      let endpoint = values["endpoint"] ?? "the destination"
       let port = values["port"] ?? "?"
       if !answered.isEmpty {
         let timing = handshakeTiming()
         let steppedLines = timing?.steppedLines() ?? []
         if evidence.localListenOverflowRising == true, answered.count < attempts.count || !steppedLines.isEmpty {
           return finding(.listenQueueOverflow,
-                         "\(address):\(port) answers only some handshakes, or late: its accept queue is full and the kernel drops SYNs (ListenOverflows rose)",
+                         "\(endpoint) answers only some handshakes, or late: its accept queue is full and the kernel drops SYNs (ListenOverflows rose)",
                          evidence: lines + steppedLines + ["ListenOverflows rising on this host"])
         }
         if let timing, let cleanPath = cleanPathLines(timing) {
           let times = timing.stepped.map { Decision.seconds($0.microseconds) }.joined(separator: ", ")
           return finding(.listenQueueOverflow,
-                         "\(address):\(port) answered only on SYN retransmits (\(times)) while the path loses nothing: its accept queue is full and its kernel drops SYNs",
+                         "\(endpoint) answered only on SYN retransmits (\(times)) while the path loses nothing: its accept queue is full and its kernel drops SYNs",
                          evidence: lines + steppedLines + cleanPath + [timing.scheduleLine],
                          couldNotTell: [
                            "the server's own evidence: its listener's accept queue at or above its backlog and TcpExtListenOverflows rising; run `nettriage probe sockets --listen --port \(port)` on the server",
                            "a device in the path that drops SYNs alone (a SYN rate limit) would look the same from here: ping only shows that the path loses no other packets",
                          ])
         }
-        return finding(.reachable, evidence.transport == .udp ? "\(address):\(port) replied over UDP" : "\(address):\(port) completed the TCP handshake",
-                       evidence: lines)
+        // The handshake works, yet a connection already open to the server can hang: the reason transfers stop.
+        let stuck = (evidence.stuckConnections ?? []).map { "held up on this machine: " + $0 }
+        return finding(.reachable, evidence.transport == .udp ? "\(endpoint) replied over UDP" : "\(endpoint) completed the TCP handshake",
+                       evidence: lines + stuck)
       }
       guard let decisive = decisiveAttempt() else { return localChecksFinding() }
       switch decisive.outcome {

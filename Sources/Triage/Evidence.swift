@@ -28,6 +28,9 @@ public struct Evidence: Codable, Sendable, Hashable {
   public var packets: PacketEvidence?
   /// The listener is on this machine and its overflow counters rose during the run.
   public var localListenOverflowRising: Bool?
+  /// This machine's connections to the server that are held up now (zero window, retransmitting, unread), a line
+  /// each; nil when not looked at.
+  public var stuckConnections: [String]?
   /// The path's baseline round trip (e.g. the gateway's echo), for judging latency.
   public var baselineRoundTripMicroseconds: Int64?
   /// When this machine's kernel retransmits an unanswered SYN (read where the connects ran); nil when not read,

@@ -19,14 +19,15 @@ public struct KnowledgeBase: Sendable {
   ///
   /// `target` as typed, `host` and `port` of the target, `address` the destination address tried, `name` the DNS name,
   /// `interface`, `gateway` and `source` from the route lookup, `sender` the ICMP error's sender, `dns_server` a
-  /// configured name server, `prefix` the interface's address with its prefix length (`198.18.1.10/24`).
+  /// configured name server, `prefix` the interface's address with its prefix length (`198.18.1.10/24`), `url` the
+  /// target as a curl URL (`http://host:8080/`, `https://[fd00::1]:8443/`).
   public static let placeholderNames: Set<String> = [
-    "target", "host", "port", "address", "interface", "gateway", "source", "sender", "dns_server", "name", "prefix",
+    "target", "host", "port", "address", "interface", "gateway", "source", "sender", "dns_server", "name", "prefix", "url",
   ]
 
   /// The placeholders that mean the same on another machine (the target's values): the only ones a Windows command
   /// may use, since it runs on the ticket's Windows machine, whose interface, gateway and name servers are its own.
-  public static let targetPlaceholderNames: Set<String> = ["target", "host", "port", "address", "name"]
+  public static let targetPlaceholderNames: Set<String> = ["target", "host", "port", "address", "name", "url"]
 
   /// The embedded knowledge base, loaded once. It is checked by the tests, so a failure here is a programming error.
   public static let shared: KnowledgeBase = {

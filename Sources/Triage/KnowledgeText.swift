@@ -32,10 +32,26 @@ public enum KnowledgeText {
         values["port"] = values["port"] ?? String(internet.port)
         if case let .name(name) = internet.host { values["name"] = name }
         if values["address"] == nil, case let .address(address, _) = internet.host { values["address"] = address.description }
+        values["url"] = values["url"] ?? url(internet)
       }
     }
     return values
   }
+
+  /// The target as a URL for curl: http on the usual plain-HTTP ports, https elsewhere; an IPv6 address in brackets.
+  static func url(_ target: InternetTarget) -> String {
+    let host: String
+    switch target.host {
+    case let .name(name): host = name
+    case let .address(address, _): host = address.family == .ipv6 ? "[\(address)]" : address.description
+    }
+    let scheme = plainHTTPPorts.contains(target.port) ? "http" : "https"
+    let port = (scheme == "http" && target.port == 80) || (scheme == "https" && target.port == 443) ? "" : ":\(target.port)"
+    return "\(scheme)://\(host)\(port)/"
+  }
+
+  /// Ports where a web server usually speaks plain HTTP.
+  static let plainHTTPPorts: Set<UInt16> = [80, 591, 3000, 5000, 8000, 8008, 8080, 8081, 8888]
 
   /// One fix on one line.
   public static func line(_ fix: RenderedFix) -> String {

@@ -227,6 +227,16 @@ struct LabScenarioTests {
       #expect(trace["conclusion"] as? String == "silent" && trace["hop"] as? Int == 1, "\(report["evidence"] ?? "")")
       #expect((diagnosis["evidence"] as? [String] ?? []).contains { $0.hasPrefix("trace toward the port: no answer after hop 1 (198.18.1.1)") })
     }
+    if scenario.name == "stalled-connection" {
+      // The handshake works (reachable), but this machine's upload to the server is held up by its zero window: the
+      // socket-state step says so, and the verdict's evidence names the connection.
+      let steps = report["steps"] as? [[String: Any]] ?? []
+      let socketState = steps.first { $0["id"] as? String == "socket-state" } ?? [:]
+      #expect(socketState["status"] as? String == "warn", "\(socketState)")
+      #expect((socketState["summary"] as? String ?? "").contains("zero window"), "\(socketState)")
+      #expect((diagnosis["evidence"] as? [String] ?? []).contains { $0.hasPrefix("held up on this machine: 198.18.1.10:") && $0.contains("zero window") },
+              "\(diagnosis)")
+    }
     if ["local-firewall", "port-filtered", "filtered-at-router"].contains(scenario.name) {
       // The provisional verdict (ping answered, the SYN did not) already tells a rule on this machine, which keeps
       // the SYNs from the wire, from a filter out there, which lets them leave.

@@ -42,6 +42,27 @@ import TestSupport
     #expect(report.stalled.count == 1, "the sender's data was acknowledged: its send queue is empty")
   }
 
+  @Test(arguments: ["127.0.0.1", "::1"])
+  func oneSampleShowsTheConnectionsToAServerHeldUp(host: String) async throws {
+    let pair = try SocketTestKit.StalledPair(address: IPAddress(host)!)
+    let server = pair.listener.socketAddress
+    // The persist timer backs off once the receiver answered a window probe with a zero window (after an RTO, at
+    // least 200 ms): until then one sample cannot tell a closed window from a busy one.
+    var found = try StalledConnections.toPeers([server])
+    let deadline = ContinuousClock.now + .seconds(5)
+    while found.stuck.isEmpty, ContinuousClock.now < deadline {
+      try await Task.sleep(for: .milliseconds(100))
+      found = try StalledConnections.toPeers([server])
+    }
+    #expect(found.open == 1)  // the sender's end; the receiver's end has the sender, not the server, as its peer
+    let stuck = try #require(found.stuck.first, "no held-up connection to \(server)")
+    #expect(stuck.connection.local == pair.senderAddress)
+    #expect(stuck.stuckQueues.map(\.cause) == [.peerWindowClosed])
+    #expect(stuck.connection.owners.contains { $0.pid == getpid() })
+    // Another port of the same host is another server.
+    #expect(try StalledConnections.toPeers([SocketAddress(server.address, port: server.port &+ 1)]).open == 0)
+  }
+
   @Test func anIdleConnectionIsNotStalled() async throws {
     let listener = try SocketTestKit.Listener(address: .v4(127, 0, 0, 1), backlog: 4)
     let client = try SocketTestKit.connect(to: listener.socketAddress)
@@ -116,6 +137,47 @@ import TestSupport
     let found = Dictionary(uniqueKeysWithValues: stalled.flatMap(\.stuckQueues).map { ($0.side, $0.cause) })
     #expect(found == testCase.expected)
     #expect(stalled.count == (testCase.expected.isEmpty ? 0 : 1))
+  }
+
+  struct NowCase: Sendable, CustomTestStringConvertible {
+    let name: String
+    let row: SocketRow
+    let expected: [StuckQueue.Cause]
+    var testDescription: String { name }
+  }
+
+  static func details(window: UInt32? = nil, retransmits: UInt8 = 0, probes: UInt8 = 0, backoff: UInt8 = 0,
+                      lastReceived: UInt32 = 0) -> TCPConnectionDetails {
+    TCPConnectionDetails(retransmits: retransmits, zeroWindowProbes: probes, backoff: backoff,
+                         lastDataReceivedMilliseconds: lastReceived, peerReceiveWindow: window)
+  }
+
+  static let nowCases: [NowCase] = [
+    NowCase(name: "zero window, persist timer backed off", row: row(receive: 0, send: 9000, details: details(window: 0, backoff: 3)),
+            expected: [.peerWindowClosed]),
+    NowCase(name: "zero window for a moment (no backoff yet)", row: row(receive: 0, send: 9000, details: details(window: 0)),
+            expected: []),
+    NowCase(name: "older kernel: backoff without retransmits is the persist timer", row: row(receive: 0, send: 500, details: details(backoff: 2)),
+            expected: [.peerWindowClosed]),
+    NowCase(name: "zero-window probes unanswered", row: row(receive: 0, send: 500, details: details(window: 0, probes: 2)),
+            expected: [.peerWindowClosed]),
+    NowCase(name: "retransmission timeouts in a row", row: row(receive: 0, send: 500, details: details(window: 65535, retransmits: 2, backoff: 2)),
+            expected: [.retransmitting]),
+    NowCase(name: "backoff with an open window is not the persist timer", row: row(receive: 0, send: 500, details: details(window: 65535, backoff: 1)),
+            expected: []),
+    NowCase(name: "data in flight, nothing wrong", row: row(receive: 0, send: 500, details: details(window: 65535)), expected: []),
+    NowCase(name: "received data unread for 5 s", row: row(receive: 100, send: 0, details: details(lastReceived: 5_000)),
+            expected: [.localApplicationNotReading]),
+    NowCase(name: "received data that just arrived", row: row(receive: 100, send: 0, details: details(lastReceived: 10)), expected: []),
+    NowCase(name: "not accepted yet (the listener's side)", row: row(receive: 100, send: 0, details: details(lastReceived: 5_000), awaiting: true),
+            expected: []),
+    NowCase(name: "no tcp_info: one sample tells nothing", row: row(receive: 100, send: 500), expected: []),
+    NowCase(name: "closing", row: row(receive: 0, send: 9000, details: details(window: 0, backoff: 3), state: .finWait1), expected: []),
+  ]
+
+  @Test(arguments: nowCases)
+  func oneSampleFindsOnlyQueuesTheKernelSaysAreHeldUp(_ testCase: NowCase) {
+    #expect(StalledConnections.stuckNow(testCase.row).map(\.cause) == testCase.expected)
   }
 
   @Test func causesExplainWhichSideIsStuck() {

@@ -180,7 +180,9 @@ public actor ChecklistRun {
       captureUnavailable = nil
       state.evidence.pathTrace = nil
       state.pathTrace = nil
-    case .socketState: state.evidence.localListenOverflowRising = nil
+    case .socketState:
+      state.evidence.localListenOverflowRising = nil
+      state.evidence.stuckConnections = nil
     }
   }
 

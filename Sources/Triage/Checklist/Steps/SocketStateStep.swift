@@ -20,8 +20,10 @@ extension ChecklistRun {
     }
     guard let lookup = await routeLookup() else { return .skip("no address for the target") }
     guard lookup.type == .local else {
-      return .skip(udp ? "the server is on another machine: look at its UDP socket there (`ss -ulnpm 'sport = :\(internet.port)'`)"
-                       : "the listener is on another machine: run `nettriage probe sockets --listen --port \(internet.port)` there")
+      if udp {
+        return .skip("the server is on another machine: look at its UDP socket there (`ss -ulnpm 'sport = :\(internet.port)'`)")
+      }
+      return await connectionsToTheServer(port: internet.port)
     }
     await waitForTheDestinationsProbes()
     if udp { return udpSocketState(port: internet.port, before: udpBefore) }
@@ -54,6 +56,44 @@ extension ChecklistRun {
     }
     let row = listeners[0]
     return StepOutcome(status: .pass, summary: "LISTEN \(row.local), accept queue \(row.acceptQueue ?? 0)/\(row.backlog ?? 0)")
+  }
+
+  /// The listener is on another machine, but this machine's own connections to it can show why transfers hang:
+  /// a send queue held up by the server's zero window (its application stopped reading) or by retransmissions, or
+  /// data our own application leaves unread.
+  private func connectionsToTheServer(port: UInt16) async -> StepOutcome {
+    let elsewhere = "the listener is on another machine: run `nettriage probe sockets --listen --port \(port)` there"
+    let peers = Set(await resolvedTarget().addresses)
+    guard !peers.isEmpty else { return .skip(elsewhere) }
+    let found: PeerConnections
+    do {
+      found = try StalledConnections.toPeers(peers)
+    } catch {
+      return .skip(elsewhere + "; this machine's connections to it could not be read (\(error))")
+    }
+    guard found.open > 0 else { return .skip(elsewhere + "; this machine has no open connection to it") }
+    let server = found.stuck.first?.connection.peer?.description ?? peers.first!.description
+    let open = "\(found.open) open connection\(found.open == 1 ? "" : "s") from this machine"
+    guard !found.stuck.isEmpty else {
+      return StepOutcome(status: .pass, summary: "\(open) to \(server), none held up")
+    }
+    let lines = found.stuck.map(Self.stuckLine)
+    for line in lines { detail(.socketState, line) }
+    detail(.socketState, "watch them: nettriage probe sockets --stalled -i 5 --port \(port)")
+    updateEvidence { $0.stuckConnections = lines }
+    let causes = Set(found.stuck.flatMap { $0.stuckQueues.map(\.cause) })
+    let why = causes.contains(.peerWindowClosed) ? "the server advertises a zero window: its application stopped reading"
+      : causes.contains(.retransmitting) ? "segments are retransmitted and not acknowledged"
+      : "our own application does not read what arrived"
+    return StepOutcome(status: .warn, summary: "\(found.stuck.count) of \(open) to \(server) held up: \(why)")
+  }
+
+  /// One held-up connection, its queues and its process, in a line.
+  static func stuckLine(_ stalled: StalledConnection) -> String {
+    let row = stalled.connection
+    let owner = row.owners.first.map { " (\(SafeText.escape($0.name)), pid \($0.pid))" } ?? ""
+    let queues = stalled.stuckQueues.map { "\($0.cause.explanation) (\($0.bytesAfter) bytes queued)" }
+    return "\(row.local) -> \(row.peer?.description ?? "?")\(owner): " + queues.joined(separator: "; ")
   }
 
   private func waitForTheDestinationsProbes() async {
