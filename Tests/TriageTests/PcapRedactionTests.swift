@@ -104,6 +104,27 @@ enum CraftedPackets {
 
   static let clientMAC: [UInt8] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56], gatewayMAC: [UInt8] = [0x00, 0x1b, 0x21, 0xab, 0xcd, 0xef]
 
+  /// The modified EUI-64 interface identifier of a MAC (RFC 4291 appendix A), written out here on purpose.
+  static func eui64(_ mac: [UInt8]) -> [UInt8] { [mac[0] ^ 0x02, mac[1], mac[2], 0xff, 0xfe, mac[3], mac[4], mac[5]] }
+
+  /// Addresses made from the MACs: link-local (fe80::5054:ff:fe12:3456, fe80::21b:21ff:feab:cdef), a lab ULA and a
+  /// public one.
+  static let clientLinkLocal = IPAddress(bytes: [0xfe, 0x80, 0, 0, 0, 0, 0, 0] + eui64(clientMAC))!
+  static let gatewayLinkLocal = IPAddress(bytes: [0xfe, 0x80, 0, 0, 0, 0, 0, 0] + eui64(gatewayMAC))!
+  static let clientULA = IPAddress(bytes: Array(client6.bytes.prefix(8)) + eui64(clientMAC))!
+  static let clientPublic = IPAddress(bytes: Array(server6.bytes.prefix(8)) + eui64(clientMAC))!
+
+  /// The client asks for the gateway's MAC (its own in the source link-layer option), the gateway answers with its.
+  static let solicitation = ipv6(clientLinkLocal, IPAddress("ff02::1:ffab:cdef")!, 58,
+                                 icmp(type: 135, code: 0, body: gatewayLinkLocal.bytes + [1, 1] + clientMAC))
+  static let advertisement = ipv6(gatewayLinkLocal, clientLinkLocal, 58,
+                                  icmp(type: 136, code: 0, rest: [0xe0, 0, 0, 0], body: gatewayLinkLocal.bytes + [2, 1] + gatewayMAC))
+  /// A SYN from the client's EUI-64 ULA, and a router's unreachable quoting one from its public EUI-64 address.
+  static let synFromULA = ipv6(clientULA, server6, 6, tcp(40001, 443, flags: 0x02))
+  static let unreachableToPublic = ipv6(router6, clientPublic, 58,
+                                        icmp(type: 1, code: 3, body: ipv6(clientPublic, server6, 6, tcp(40002, 443, flags: 0x02))))
+  static let eui64Packets = [solicitation, advertisement, synFromULA, unreachableToPublic]
+
   /// The framings a pcap can hold, each with how to frame an IP packet and one record the rewriter must drop.
   enum Framing: String, CaseIterable, CustomTestStringConvertible {
     case ethernet, cooked, cookedV2, null, raw
@@ -529,5 +550,55 @@ extension [UInt8] {
     let kept = try #require(PcapRecords(capture.bytes)).frames.count
     #expect(kept < original)
     #expect(BundleWriterTests.text(files[0]).contains("capture.pcap: \(kept) packets rewritten, \(original - kept) left out"))
+  }
+
+  /// Neighbour discovery and traffic from addresses made from the MACs (EUI-64): each identifier becomes the one of
+  /// its MAC's placeholder, as the frames, the link-layer options and the ND target show it, also inside an ICMPv6
+  /// quote; no MAC and no identifier of one is left, and every checksum is right.
+  @Test func eui64AddressesFollowTheirMACs() throws {
+    let frames = C.eui64Packets.enumerated().map { C.Framing.ethernet.frame($1, outgoing: $0 % 2 == 0) }
+    var redactor = Redactor()
+    let result = try #require(PcapRedaction.redact(Data(try PcapWriter().bytes(for: C.records(frames, .ethernet))), redactor: &redactor))
+    #expect(result.keptRecords == frames.count)
+    let output = [UInt8](result.pcap)
+    for secret in [C.clientMAC, C.gatewayMAC, C.eui64(C.clientMAC), C.eui64(C.gatewayMAC)] {
+      #expect(!output.contains(bytes: secret), "\(secret) left in the file")
+    }
+    let read = try #require(PcapRecords(output)).frames
+    let client = Array(read[0][6..<12]), gateway = Array(read[0][0..<6])
+    #expect(Set([client, gateway]) == [[2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]])
+    let solicitation = Array(read[0][14...]), advertisement = Array(read[1][14...])
+    #expect(Array(solicitation[8..<24]) == [0xfe, 0x80, 0, 0, 0, 0, 0, 0] + C.eui64(client), "source")
+    #expect(Array(solicitation[48..<64]) == [0xfe, 0x80, 0, 0, 0, 0, 0, 0] + C.eui64(gateway), "target")
+    #expect(Array(solicitation[66..<72]) == client, "source link-layer option")
+    #expect(Array(advertisement[8..<24]) == Array(solicitation[48..<64]) && Array(advertisement[66..<72]) == gateway)
+    let ula = Array(read[2][14...])
+    #expect(Array(ula[8..<24]) == Array(C.client6.bytes.prefix(8)) + C.eui64(client), "the ULA's prefix stays")
+    let unreachable = Array(read[3][14...])
+    let publicPlaceholder = Array(unreachable[24..<40])
+    #expect(RedactorTests.isPlaceholder(IPAddress(bytes: publicPlaceholder)!) && publicPlaceholder.suffix(8) == C.eui64(client)[...])
+    #expect(Array(unreachable[(48 + 8)..<(48 + 24)]) == publicPlaceholder, "the quote names the same placeholder")
+    for (index, frame) in read.enumerated() { #expect(Self.checksumProblems(Array(frame[14...])) == [], "packet \(index)") }
+    #expect(redactor.replacedMACs == 2)
+  }
+
+  /// One bundle, one map: the snapshot's interfaces and neighbours show each MAC, and each link-local address made
+  /// from one, with the placeholder the capture's frames got.
+  @Test func snapshotTextAgreesWithTheCapturesMACs() async throws {
+    let frames = C.eui64Packets.enumerated().map { C.Framing.ethernet.frame($1, outgoing: $0 % 2 == 0) }
+    let contents = try await BundleWriterTests.sensitiveContents(pcap: Data(try PcapWriter().bytes(for: C.records(frames, .ethernet))))
+    let (files, _) = BundleWriter.files(contents, options: BundleOptions(redact: true, pcapRewriter: PcapRedaction.rewrite))
+    let captureFile = try #require(files.first { $0.name == "capture.pcap" })
+    let capture = try #require(PcapRecords(captureFile.bytes)).frames
+    let client = Array(capture[0][6..<12]), gateway = Array(capture[0][0..<6])
+    func text(_ mac: [UInt8]) -> String { mac.map { String(format: "%02x", $0) }.joined(separator: ":") }
+    func linkLocal(_ mac: [UInt8]) -> String { IPAddress(bytes: [0xfe, 0x80, 0, 0, 0, 0, 0, 0] + C.eui64(mac))!.description }
+    let interfaces = BundleWriterTests.text(try #require(files.first { $0.name == "snapshot/interfaces.txt" }))
+    #expect(interfaces.contains("mac \(text(client))"), "\(interfaces)")
+    #expect(interfaces.contains("inet6 \(linkLocal(client))/64 scope link"), "\(interfaces)")
+    let neighbours = BundleWriterTests.text(try #require(files.first { $0.name == "snapshot/neighbours.txt" }))
+    #expect(neighbours.contains("\(linkLocal(gateway)) dev eth9 lladdr \(text(gateway)) router REACHABLE"), "\(neighbours)")
+    let report = BundleWriterTests.text(try #require(files.first { $0.name == "report.md" }))
+    #expect(report.contains("gateway \(linkLocal(gateway)) lladdr \(text(gateway))"))
   }
 }

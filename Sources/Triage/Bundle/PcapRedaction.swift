@@ -9,7 +9,8 @@ import NetProbe
 ///   same placeholder as the text files (private and special addresses stay). So do the addresses inside an ICMP or
 ///   ICMPv6 error's quoted header, an ICMP redirect's gateway, IPv4 record/source-route and timestamp options, IPv6
 ///   routing headers (types 0, 2 and 4) and home-address options, and neighbour discovery's target, prefix and
-///   DNS-server fields.
+///   DNS-server fields. An IPv6 interface identifier made from a MAC (EUI-64) becomes the one of the MAC's
+///   placeholder, also in a kept prefix (`fe80::`, a ULA), so it no longer names the MAC.
 /// - Payloads are overwritten with zeros, keeping every length: the TCP and UDP payload (also inside a quote), ICMP
 ///   echo data, later fragments, protocols the rewriter does not know, and the bytes after a datagram (link padding,
 ///   ICMP extensions). Payloads carry names and addresses that no header rewrite can find (DNS questions and
@@ -21,10 +22,13 @@ import NetProbe
 ///   bytes would be zeros, so the checksum is the one of the whole rewritten datagram. When the cut is inside
 ///   headers that are kept, or the datagram is a fragment, the checksum is updated by the difference of the bytes
 ///   that changed (RFC 1624) instead.
-/// - Ethernet addresses (and the Linux cooked header's link address) become locally administered placeholders
-///   `02:00:00:00:00:01`, `…:02`, … in order of first sight, stable within the file; broadcast, multicast and the
-///   all-zero address stay. Mapped rather than zeroed, so the frames still tell their senders apart (a reset from
-///   another station than the one that answered the SYN is evidence).
+/// - Ethernet addresses (and the Linux cooked header's link address, and neighbour discovery's link-layer options)
+///   become locally administered placeholders `02:00:00:00:00:01`, `…:02`, … in order of first sight, from the
+///   redactor's map, so the bundle's text files show the same placeholder for the same MAC; broadcast, multicast and
+///   the all-zero address stay. Mapped rather than zeroed, so the frames still tell their senders apart (a reset
+///   from another station than the one that answered the SYN is evidence). Not rewritten: a solicited-node
+///   multicast address (`ff02::1:ffXX:XXXX`, and its `33:33:ff:XX:XX:XX` frame address) keeps the last three bytes
+///   of the address it solicits, so of an EUI-64 address's MAC.
 ///
 /// A record that is not IPv4 or IPv6 (ARP, LLDP), or whose IP header (or TCP data offset) is malformed or cut, is
 /// left out and counted. A file
@@ -128,8 +132,6 @@ public enum PcapRedaction {
 struct PacketRedactor {
   var bytes: [UInt8] = []
   var redactor: Redactor
-  /// Real unicast MAC → its placeholder, for this file.
-  private var macs: [[UInt8]: [UInt8]] = [:]
 
   /// ICMP errors quote one datagram; a quote inside a quote is not followed.
   static let maximumQuoteDepth = 1
@@ -194,19 +196,12 @@ struct PacketRedactor {
     }
   }
 
-  /// A unicast MAC becomes its placeholder; group (broadcast, multicast) and all-zero addresses say nothing and stay.
+  /// A unicast MAC becomes its placeholder, from the redactor's map (the text files use the same); group
+  /// (broadcast, multicast) and all-zero addresses say nothing and stay.
   mutating func mapMAC(at offset: Int) {
     let mac = Array(bytes[offset..<(offset + 6)])
-    guard mac[0] & 1 == 0, mac.contains(where: { $0 != 0 }) else { return }
-    let placeholder: [UInt8]
-    if let known = macs[mac] {
-      placeholder = known
-    } else {
-      let number = macs.count + 1
-      placeholder = [0x02, 0, 0, UInt8((number >> 16) & 0xff), UInt8((number >> 8) & 0xff), UInt8(number & 0xff)]
-      macs[mac] = placeholder
-    }
-    bytes.replaceSubrange(offset..<(offset + 6), with: placeholder)
+    let placeholder = redactor.replacement(forMAC: mac)
+    if placeholder != mac { bytes.replaceSubrange(offset..<(offset + 6), with: placeholder) }
   }
 
   /// The cooked header's 8-byte link address: a MAC is mapped, a tunnel's IPv4 endpoint redacted, anything else zeroed.
