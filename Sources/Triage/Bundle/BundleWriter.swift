@@ -272,9 +272,9 @@ public enum BundleWriter {
       "  a right one is still right, a wrong one still wrong by the same amount. One that an outgoing packet left for",
       "  checksum offload still holds the pseudo-header's sum (of the new addresses), so it still reads as incorrect.",
       "  A packet cut short by the snap length inside its payload, whose checksum nobody can check, got one afresh.",
-      "  Not redacted: interface names, process names, user ids, reversed (in-addr.arpa) names, and in capture.pcap the",
-      "  last three bytes that a solicited-node multicast address (ff02::1:ffXX:XXXX, frames to 33:33:ff:XX:XX:XX)",
-      "  copies from the address it asks for (of an EUI-64 address: from its MAC).",
+      "  Not redacted: interface names, process names, user ids, reversed (in-addr.arpa) names, and the last three",
+      "  bytes that a solicited-node multicast address (ff02::1:ffXX:XXXX, link address 33:33:ff:XX:XX:XX, in the",
+      "  neighbour table and the capture) copies from the address it asks for (of an EUI-64 address: from its MAC).",
     ]
     if let pcap {
       let rewritten = pcap.keptRecords == 1 ? "1 packet rewritten" : "\(pcap.keptRecords) packets rewritten"

@@ -20,6 +20,8 @@ import NetProbe
 /// `…:5054:ff:fe12:3456`) names that MAC even inside a kept prefix (`fe80::`, a ULA): it becomes the identifier of
 /// the MAC's placeholder (`fe80::ff:fe00:1`), whatever happens to the prefix. A tunnel's link address, written the
 /// same way, is its endpoint's IPv4 (4 bytes) or IPv6 (16 bytes) address and goes through the address rules.
+/// Multicast stays, so a solicited-node address (`ff02::1:ff12:3456`, `33:33:ff:12:34:56`) keeps the last three
+/// bytes of the address it solicits: which of the bundle's MACs they came from is not known where it is met.
 ///
 /// Names: each given name as a whole word, without regard to case, also as the tail of a longer name
 /// (`db.corp.example.com` with the domain `corp.example.com` gives `db.domain-1.example`), becomes
