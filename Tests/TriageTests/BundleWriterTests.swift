@@ -41,7 +41,30 @@ import Glibc
     contents.snapshot.hosts = SnapshotPart(value: SystemSnapshot.hostsLines(
       name: "api.shop.example.net", text: "151.101.65.69 api.shop.example.net shop-api\n", path: "/etc/hosts"))
     contents.snapshot.host.value?.hostname = "ws-12.office.example.net"
+    // MACs, and addresses made from them (EUI-64) under a link-local, a lab ULA and a public prefix.
+    contents.report.diagnosis.evidence.append("gateway \(CraftedPackets.gatewayLinkLocal) lladdr 00:1b:21:ab:cd:ef")
+    contents.markdown = CheckText.markdown(contents.report)
+    let eth9 = NetworkInterface(
+      name: "eth9", index: 99, kind: .ethernet, hardwareType: 1, flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"], operstate: "UP",
+      carrier: true, mtu: 1500, mac: "52:54:00:12:34:56", addresses: [
+        InterfaceAddress(address: CraftedPackets.clientLinkLocal, prefixLength: 64, scope: "link"),
+        InterfaceAddress(address: CraftedPackets.clientULA, prefixLength: 64, scope: "global"),
+        InterfaceAddress(address: CraftedPackets.clientPublic, prefixLength: 64, scope: "global"),
+      ])
+    contents.snapshot.interfaces = SnapshotPart(value: (contents.snapshot.interfaces.value ?? []) + [eth9])
+    let gateway = Neighbour(address: CraftedPackets.gatewayLinkLocal, interface: "eth9", interfaceIndex: 99, mac: "00:1B:21:AB:CD:EF",
+                            state: .reachable, flags: ["router"])
+    contents.snapshot.neighbours = SnapshotPart(value: (contents.snapshot.neighbours.value ?? []) + [gateway])
     return contents
+  }
+
+  /// Every station MAC a snapshot names (this host's own interfaces and neighbours too), as bytes.
+  static func stationMACs(_ snapshot: SystemSnapshot) -> Set<[UInt8]> {
+    let texts = (snapshot.interfaces.value ?? []).compactMap(\.mac) + (snapshot.neighbours.value ?? []).compactMap(\.mac)
+    return Set(texts.compactMap { text -> [UInt8]? in
+      let bytes = text.split(separator: ":").compactMap { UInt8($0, radix: 16) }
+      return bytes.count == 6 && bytes[0] & 1 == 0 && bytes.contains { $0 != 0 } ? bytes : nil
+    })
   }
 
   static func text(_ file: BundleFile) -> String { String(decoding: file.bytes, as: UTF8.self) }
@@ -105,26 +128,50 @@ import Glibc
     #expect(Self.text(files[0]).contains("capture.pcap: 1 packet rewritten, 2 left out"))
   }
 
-  /// No public address and none of the names are left in any file, and the JSON still parses and validates.
+  /// No public address, none of the names, no station's MAC and no interface identifier made from one (EUI-64) are
+  /// left in any file (the capture included), and the JSON still parses and validates.
   @Test func redactionReachesEveryFile() async throws {
-    let contents = try await Self.sensitiveContents()
-    let (files, redactor) = BundleWriter.files(contents, options: BundleOptions(redact: true))
-    #expect(files.map(\.name) == Self.expectedNames)
-    let secrets = ["api.shop", "API.SHOP", "shop-api", "ws-12", "office.example", "151.101.", "2a04:4e42", "8.8.8.8", "2001:4860"]
+    let frames = CraftedPackets.eui64Packets.map { CraftedPackets.Framing.ethernet.frame($0) }
+    let pcap = Data(try PcapWriter().bytes(for: CraftedPackets.records(frames, .ethernet)))
+    let contents = try await Self.sensitiveContents(pcap: pcap)
+    let (files, redactor) = BundleWriter.files(contents, options: BundleOptions(redact: true, pcapRewriter: PcapRedaction.rewrite))
+    var names = Self.expectedNames
+    names.insert("capture.pcap", at: 3)
+    #expect(files.map(\.name) == names)
+    let secrets = ["api.shop", "API.SHOP", "shop-api", "ws-12", "office.example", "151.101.", "2a04:4e42", "8.8.8.8", "2001:4860",
+                   "5054:ff:fe12:3456", "21b:21ff:feab:cdef"]
+    let macs = Self.stationMACs(contents.snapshot)
+    #expect(macs.isSuperset(of: [CraftedPackets.clientMAC, CraftedPackets.gatewayMAC]))
     for file in files {
+      if file.name == "capture.pcap" {
+        for mac in macs { #expect(!file.bytes.contains(bytes: mac), "\(mac) left in capture.pcap") }
+        for mac in macs { #expect(!file.bytes.contains(bytes: CraftedPackets.eui64(mac)), "EUI-64 of \(mac) left in capture.pcap") }
+        continue
+      }
       let text = Self.text(file)
-      for secret in secrets { #expect(!text.contains(secret), "\(secret) left in \(file.name)") }
-      let leaked = RedactorTests.addresses(in: text).filter { !Redactor.isKept($0) && !RedactorTests.isPlaceholder($0) }
+      for secret in secrets { #expect(!text.lowercased().contains(secret.lowercased()), "\(secret) left in \(file.name)") }
+      for mac in macs {
+        let written = mac.map { String(format: "%02x", $0) }.joined(separator: ":")
+        #expect(!text.lowercased().contains(written), "\(written) left in \(file.name)")
+      }
+      let addresses = RedactorTests.addresses(in: text)
+      let leaked = addresses.filter { !Redactor.isKept($0) && !RedactorTests.isPlaceholder($0) }
       #expect(leaked.isEmpty, "\(file.name): \(leaked)")
+      let identifying = addresses.filter { address in
+        address.family == .ipv6 && macs.contains { address.bytes.suffix(8).elementsEqual(CraftedPackets.eui64($0)) }
+      }
+      #expect(identifying.isEmpty, "\(file.name): \(identifying)")
     }
     let report = try JSONSerialization.jsonObject(with: Data(files[1].bytes)) as! [String: Any]
     #expect(CheckReportTests.validator.validate(report) == [])
     #expect((report["target"] as? [String: Any])?["host"] as? String == "host-1.example")
     #expect(report["host"] as? String == "host-3.example")
     _ = try JSONDecoder().decode(CheckReport.self, from: Data(files[1].bytes))
-    _ = try JSONDecoder().decode(SystemSnapshot.self, from: Data(files[3].bytes))
+    _ = try JSONDecoder().decode(SystemSnapshot.self, from: Data(try #require(files.first { $0.name == "snapshot.json" }).bytes))
     let readme = Self.text(files[0])
-    #expect(readme.contains("Redacted: \(redactor?.replacedAddresses ?? -1) addresses and \(redactor?.replacedNames ?? -1) names"))
+    #expect(readme.contains("Redacted: \(redactor?.replacedAddresses ?? -1) addresses, \(redactor?.replacedMACs ?? -1) MAC addresses and"
+      + " \(redactor?.replacedNames ?? -1) names"))
+    #expect((redactor?.replacedMACs ?? 0) >= 2)
     #expect(readme.contains("The target's name is host-1.example"))
     #expect(Self.text(files.first { $0.name == "snapshot/resolv.conf.txt" }!).contains("search domain-1.example"))
     // Loopback stays.

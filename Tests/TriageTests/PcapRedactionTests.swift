@@ -104,6 +104,27 @@ enum CraftedPackets {
 
   static let clientMAC: [UInt8] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56], gatewayMAC: [UInt8] = [0x00, 0x1b, 0x21, 0xab, 0xcd, 0xef]
 
+  /// The modified EUI-64 interface identifier of a MAC (RFC 4291 appendix A), written out here on purpose.
+  static func eui64(_ mac: [UInt8]) -> [UInt8] { [mac[0] ^ 0x02, mac[1], mac[2], 0xff, 0xfe, mac[3], mac[4], mac[5]] }
+
+  /// Addresses made from the MACs: link-local (fe80::5054:ff:fe12:3456, fe80::21b:21ff:feab:cdef), a lab ULA and a
+  /// public one.
+  static let clientLinkLocal = IPAddress(bytes: [0xfe, 0x80, 0, 0, 0, 0, 0, 0] + eui64(clientMAC))!
+  static let gatewayLinkLocal = IPAddress(bytes: [0xfe, 0x80, 0, 0, 0, 0, 0, 0] + eui64(gatewayMAC))!
+  static let clientULA = IPAddress(bytes: Array(client6.bytes.prefix(8)) + eui64(clientMAC))!
+  static let clientPublic = IPAddress(bytes: Array(server6.bytes.prefix(8)) + eui64(clientMAC))!
+
+  /// The client asks for the gateway's MAC (its own in the source link-layer option), the gateway answers with its.
+  static let solicitation = ipv6(clientLinkLocal, IPAddress("ff02::1:ffab:cdef")!, 58,
+                                 icmp(type: 135, code: 0, body: gatewayLinkLocal.bytes + [1, 1] + clientMAC))
+  static let advertisement = ipv6(gatewayLinkLocal, clientLinkLocal, 58,
+                                  icmp(type: 136, code: 0, rest: [0xe0, 0, 0, 0], body: gatewayLinkLocal.bytes + [2, 1] + gatewayMAC))
+  /// A SYN from the client's EUI-64 ULA, and a router's unreachable quoting one from its public EUI-64 address.
+  static let synFromULA = ipv6(clientULA, server6, 6, tcp(40001, 443, flags: 0x02))
+  static let unreachableToPublic = ipv6(router6, clientPublic, 58,
+                                        icmp(type: 1, code: 3, body: ipv6(clientPublic, server6, 6, tcp(40002, 443, flags: 0x02))))
+  static let eui64Packets = [solicitation, advertisement, synFromULA, unreachableToPublic]
+
   /// The framings a pcap can hold, each with how to frame an IP packet and one record the rewriter must drop.
   enum Framing: String, CaseIterable, CustomTestStringConvertible {
     case ethernet, cooked, cookedV2, null, raw
@@ -212,35 +233,43 @@ extension [UInt8] {
 
   /// Checksum problems of an IP packet (and of an ICMP error's quote): empty when every checksum that the bytes
   /// hold in full is right.
-  static func checksumProblems(_ packet: [UInt8], quote: Bool = false) -> [String] {
-    guard let first = packet.first else { return ["empty"] }
-    var problems: [String] = []
+  static func checksumProblems(_ packet: [UInt8]) -> [String] {
+    guard let residues = checksumResidues(packet) else { return ["short IP header"] }
+    return residues.filter { $0.value != 0 }.keys.sorted().map { $0 + " checksum" }
+  }
+
+  /// The ones'-complement residue of each checksum that the bytes of an IP packet (and of an ICMP error's quote)
+  /// hold in full, by name: 0 when it is right, otherwise how far off it is, so a packet rewritten honestly keeps
+  /// its residues. A UDP checksum of zero in IPv4 (none) has no residue. nil when the IP header is cut.
+  static func checksumResidues(_ packet: [UInt8], quote: String = "") -> [String: UInt16]? {
+    guard let first = packet.first else { return nil }
+    var residues: [String: UInt16] = [:]
     let source: IPAddress, destination: IPAddress, number: UInt8, headerLength: Int, totalLength: Int
     if first >> 4 == 4 {
       headerLength = Int(first & 0x0f) * 4
-      guard packet.count >= headerLength else { return quote ? [] : ["short IPv4 header"] }
-      if C.checksum(Array(packet[0..<headerLength])) != 0 { problems.append("IPv4 header checksum") }
+      guard packet.count >= headerLength else { return nil }
+      residues[quote + "IPv4 header"] = C.checksum(Array(packet[0..<headerLength]))
       source = IPAddress(bytes: Array(packet[12..<16]))!
       destination = IPAddress(bytes: Array(packet[16..<20]))!
       number = packet[9]
       totalLength = Int(packet[2]) << 8 | Int(packet[3])
     } else {
-      guard packet.count >= 40 else { return quote ? [] : ["short IPv6 header"] }
+      guard packet.count >= 40 else { return nil }
       headerLength = 40
       source = IPAddress(bytes: Array(packet[8..<24]))!
       destination = IPAddress(bytes: Array(packet[24..<40]))!
       number = packet[6]
       totalLength = 40 + (Int(packet[4]) << 8 | Int(packet[5]))
     }
-    guard totalLength <= packet.count, let (offset, pseudo) = C.checksumField(number) else { return problems }
+    guard totalLength <= packet.count, let (_, pseudo) = C.checksumField(number) else { return residues }
     let segment = Array(packet[headerLength..<totalLength])
     let skipped = number == 17 && segment[6] == 0 && segment[7] == 0 && first >> 4 == 4
     let covered = (pseudo ? C.pseudoHeader(source, destination, number, length: segment.count) : []) + segment
-    if !skipped && C.checksum(covered) != 0 { problems.append("protocol \(number) checksum at \(offset)") }
+    if !skipped { residues[quote + "protocol \(number)"] = C.checksum(covered) }
     if (number == 1 && [3, 11].contains(segment[0])) || (number == 58 && segment[0] < 5) {
-      problems += checksumProblems(Array(segment[8...]), quote: true).map { "quote: " + $0 }
+      residues.merge(checksumResidues(Array(segment[8...]), quote: quote + "quote: ") ?? [:]) { old, _ in old }
     }
-    return problems
+    return residues
   }
 
   /// The rewritten crafted packets in each framing: addresses, checksums, payloads, MACs, the dropped record.
@@ -440,7 +469,8 @@ extension [UInt8] {
   }
 
   /// A real capture on loopback (root): a handshake, a UDP exchange with a payload, and the kernel's port
-  /// unreachable quoting it. Loopback addresses stay; payloads go; every checksum is right; tcpdump reads it.
+  /// unreachable quoting it. Loopback addresses stay; payloads go; every checksum is as right (or, left for
+  /// checksum offload as loopback does, as unfinished) as in the capture; tcpdump reads it.
   @Test(.enabled(if: geteuid() == 0, "needs root (CAP_NET_RAW) for AF_PACKET sockets"))
   func realLoopbackCapture() throws {
     var records: [PcapRecord] = []
@@ -475,7 +505,8 @@ extension [UInt8] {
       let before = PacketDecoder.decode(record.bytes, linkType: record.linkType), after = PacketDecoder.decode(frame, linkType: linkType)
       #expect(after.ip?.source == before.ip?.source && after.ip?.destination == before.ip?.destination, "loopback stays")
       #expect(after.tcp == nil || after.tcp?.flags == before.tcp?.flags)
-      #expect(Self.checksumProblems(Array(frame[linkType.headerLength...])) == [])
+      #expect(Self.checksumProblems(Array(frame[linkType.headerLength...]))
+        == Self.checksumProblems(Array(record.bytes[record.linkType.headerLength...])))
       if let quoted = after.icmp?.quoted {
         sawQuote = true
         #expect(quoted.ip == before.icmp?.quoted?.ip && quoted.destinationPort == closed.port)
@@ -487,10 +518,14 @@ extension [UInt8] {
     let tcpdump = try #require(Self.tcpdump, "tcpdump is installed here (CI installs it)")
     let directory = TemporaryDirectory()
     try result.pcap.write(to: URL(fileURLWithPath: directory.path + "/loopback.pcap"))
+    try Data(input).write(to: URL(fileURLWithPath: directory.path + "/original.pcap"))
     let read = try runCommand(tcpdump, ["-nn", "-vv", "-r", directory.path + "/loopback.pcap"])
+    let readOriginal = try runCommand(tcpdump, ["-nn", "-vv", "-r", directory.path + "/original.pcap"])
     #expect(read.stdout.contains("127.0.0.1") && read.stdout.contains("::1") && read.stdout.contains("udp port \(closed.port) unreachable"),
             "\(read.stdout)")
-    #expect(!read.stdout.contains("incorrect") && !read.stdout.contains("bad cksum"), "\(read.stdout)")
+    // tcpdump finds the same checksums incorrect as in the capture, no more, no fewer.
+    func incorrect(_ text: String) -> [Bool] { text.split(separator: "\n").map { $0.contains("incorrect") || $0.contains("bad cksum") } }
+    #expect(incorrect(read.stdout) == incorrect(readOriginal.stdout), "\(readOriginal.stdout)\n\(read.stdout)")
   }
 
   /// A 64 MiB capture goes through in one linear pass (a generous bound: a debug build on a shared machine).
@@ -529,5 +564,129 @@ extension [UInt8] {
     let kept = try #require(PcapRecords(capture.bytes)).frames.count
     #expect(kept < original)
     #expect(BundleWriterTests.text(files[0]).contains("capture.pcap: \(kept) packets rewritten, \(original - kept) left out"))
+  }
+
+  /// Packets whose checksums arrived wrong (IPv4 header, TCP, UDP, ICMPv6, and inside an ICMP error's quote) keep
+  /// exactly how wrong they were, though addresses and payloads changed under them; right ones stay right.
+  @Test func wrongChecksumsStayWrongByTheSameAmount() throws {
+    func corrupt(_ packet: [UInt8], at offset: Int, by delta: Int) -> [UInt8] {
+      var bytes = packet
+      let value = (Int(bytes[offset]) << 8 | Int(bytes[offset + 1])) &+ delta
+      bytes[offset...offset + 1] = ArraySlice(C.be16(value & 0xffff))
+      return bytes
+    }
+    let wrong = [
+      corrupt(C.syn, at: 20 + 16, by: 0x0100),  // TCP
+      corrupt(C.synAck, at: 10, by: 1),  // IPv4 header
+      corrupt(corrupt(C.request, at: 10, by: 0x1234), at: 20 + 16, by: 7),  // both, and a payload that is zeroed
+      corrupt(C.dnsAnswer, at: 20 + 6, by: 0x0042),  // UDP
+      corrupt(C.syn6, at: 40 + 16, by: 0x8000),
+      corrupt(C.echo6, at: 40 + 2, by: 3),  // ICMPv6
+      C.ipv4(C.router4, C.client4, 1, ttl: 62, C.icmp(type: 3, code: 3, body: corrupt(C.dnsQuery, at: 20 + 6, by: 5))),  // the quote's UDP
+    ]
+    let right = [C.syn, C.synAck, C.request, C.dnsAnswer, C.syn6, C.echo6, C.portUnreachable, C.unreachable6]
+    let packets = wrong + right
+    let frames = packets.enumerated().map { C.Framing.ethernet.frame($1, outgoing: $0 % 2 == 0) }
+    var redactor = Redactor()
+    let result = try #require(PcapRedaction.redact(Data(try PcapWriter().bytes(for: C.records(frames, .ethernet))), redactor: &redactor))
+    let output = try #require(PcapRecords([UInt8](result.pcap))).frames
+    #expect(output.count == packets.count)
+    for address in C.publicAddresses { #expect(![UInt8](result.pcap).contains(bytes: address.bytes), "\(address) left in the file") }
+    for (index, (packet, frame)) in zip(packets, output).enumerated() {
+      let before = try #require(Self.checksumResidues(packet)), after = try #require(Self.checksumResidues(Array(frame[14...])))
+      #expect(after == before, "packet \(index)")
+      if index < wrong.count {
+        #expect(before.values.contains { $0 != 0 }, "packet \(index) was crafted wrong")
+      } else {
+        #expect(after.values.allSatisfy { $0 == 0 }, "packet \(index)")
+      }
+    }
+  }
+
+  /// What no checksum is stays so: a UDP checksum of zero (none in IPv4, forbidden in IPv6), and an outgoing packet
+  /// captured before checksum offload, whose field holds the pseudo-header's sum: it holds the new pseudo-header's
+  /// sum (a difference kept from the old one would keep a sum of the real addresses).
+  @Test func checksumsLeftForOffloadStayUnfinished() throws {
+    func withField(_ packet: [UInt8], at offset: Int, _ value: UInt16) -> [UInt8] {
+      var bytes = packet
+      bytes[offset...offset + 1] = ArraySlice(C.be16(Int(value)))
+      return bytes
+    }
+    func pseudoHeaderSum(_ packet: [UInt8]) -> UInt16 {
+      let v4 = packet[0] >> 4 == 4
+      let header = v4 ? 20 : 40
+      let source = IPAddress(bytes: Array(packet[(v4 ? 12 : 8)..<(v4 ? 16 : 24)]))!
+      let destination = IPAddress(bytes: Array(packet[(v4 ? 16 : 24)..<(v4 ? 20 : 40)]))!
+      return ~C.checksum(C.pseudoHeader(source, destination, packet[v4 ? 9 : 6], length: packet.count - header))
+    }
+    let udp6 = C.ipv6(C.client6, C.server6, 17, C.udp(53000, 53, payload: C.question))
+    let packets = [
+      withField(C.dnsQuery, at: 20 + 6, 0), withField(udp6, at: 40 + 6, 0),
+      withField(C.syn, at: 20 + 16, pseudoHeaderSum(C.syn)), withField(C.syn6, at: 40 + 16, pseudoHeaderSum(C.syn6)),
+      withField(udp6, at: 40 + 6, pseudoHeaderSum(udp6)),
+    ]
+    let fields = [20 + 6, 40 + 6, 20 + 16, 40 + 16, 40 + 6]
+    var redactor = Redactor()
+    let frames = packets.map { C.Framing.ethernet.frame($0) }
+    let result = try #require(PcapRedaction.redact(Data(try PcapWriter().bytes(for: C.records(frames, .ethernet))), redactor: &redactor))
+    let output = try #require(PcapRecords([UInt8](result.pcap))).frames.map { Array($0[14...]) }
+    for address in C.publicAddresses { #expect(![UInt8](result.pcap).contains(bytes: address.bytes), "\(address) left in the file") }
+    #expect(output[0][fields[0]...fields[0] + 1] == [0, 0] && output[1][fields[1]...fields[1] + 1] == [0, 0])
+    for index in 2..<packets.count {
+      let field = UInt16(output[index][fields[index]]) << 8 | UInt16(output[index][fields[index] + 1])
+      #expect(field == pseudoHeaderSum(output[index]), "packet \(index)")
+      #expect(field != pseudoHeaderSum(packets[index]), "packet \(index): the addresses changed")
+      #expect(Self.checksumProblems(output[index]) != [], "packet \(index) still reads as unfinished")
+    }
+  }
+
+  /// Neighbour discovery and traffic from addresses made from the MACs (EUI-64): each identifier becomes the one of
+  /// its MAC's placeholder, as the frames, the link-layer options and the ND target show it, also inside an ICMPv6
+  /// quote; no MAC and no identifier of one is left, and every checksum is right.
+  @Test func eui64AddressesFollowTheirMACs() throws {
+    let frames = C.eui64Packets.enumerated().map { C.Framing.ethernet.frame($1, outgoing: $0 % 2 == 0) }
+    var redactor = Redactor()
+    let result = try #require(PcapRedaction.redact(Data(try PcapWriter().bytes(for: C.records(frames, .ethernet))), redactor: &redactor))
+    #expect(result.keptRecords == frames.count)
+    let output = [UInt8](result.pcap)
+    for secret in [C.clientMAC, C.gatewayMAC, C.eui64(C.clientMAC), C.eui64(C.gatewayMAC)] {
+      #expect(!output.contains(bytes: secret), "\(secret) left in the file")
+    }
+    let read = try #require(PcapRecords(output)).frames
+    let client = Array(read[0][6..<12]), gateway = Array(read[0][0..<6])
+    #expect(Set([client, gateway]) == [[2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]])
+    let solicitation = Array(read[0][14...]), advertisement = Array(read[1][14...])
+    #expect(Array(solicitation[8..<24]) == [0xfe, 0x80, 0, 0, 0, 0, 0, 0] + C.eui64(client), "source")
+    #expect(Array(solicitation[48..<64]) == [0xfe, 0x80, 0, 0, 0, 0, 0, 0] + C.eui64(gateway), "target")
+    #expect(Array(solicitation[66..<72]) == client, "source link-layer option")
+    #expect(Array(advertisement[8..<24]) == Array(solicitation[48..<64]) && Array(advertisement[66..<72]) == gateway)
+    let ula = Array(read[2][14...])
+    #expect(Array(ula[8..<24]) == Array(C.client6.bytes.prefix(8)) + C.eui64(client), "the ULA's prefix stays")
+    let unreachable = Array(read[3][14...])
+    let publicPlaceholder = Array(unreachable[24..<40])
+    #expect(RedactorTests.isPlaceholder(IPAddress(bytes: publicPlaceholder)!) && publicPlaceholder.suffix(8) == C.eui64(client)[...])
+    #expect(Array(unreachable[(48 + 8)..<(48 + 24)]) == publicPlaceholder, "the quote names the same placeholder")
+    for (index, frame) in read.enumerated() { #expect(Self.checksumProblems(Array(frame[14...])) == [], "packet \(index)") }
+    #expect(redactor.replacedMACs == 2)
+  }
+
+  /// One bundle, one map: the snapshot's interfaces and neighbours show each MAC, and each link-local address made
+  /// from one, with the placeholder the capture's frames got.
+  @Test func snapshotTextAgreesWithTheCapturesMACs() async throws {
+    let frames = C.eui64Packets.enumerated().map { C.Framing.ethernet.frame($1, outgoing: $0 % 2 == 0) }
+    let contents = try await BundleWriterTests.sensitiveContents(pcap: Data(try PcapWriter().bytes(for: C.records(frames, .ethernet))))
+    let (files, _) = BundleWriter.files(contents, options: BundleOptions(redact: true, pcapRewriter: PcapRedaction.rewrite))
+    let captureFile = try #require(files.first { $0.name == "capture.pcap" })
+    let capture = try #require(PcapRecords(captureFile.bytes)).frames
+    let client = Array(capture[0][6..<12]), gateway = Array(capture[0][0..<6])
+    func text(_ mac: [UInt8]) -> String { mac.map { String(format: "%02x", $0) }.joined(separator: ":") }
+    func linkLocal(_ mac: [UInt8]) -> String { IPAddress(bytes: [0xfe, 0x80, 0, 0, 0, 0, 0, 0] + C.eui64(mac))!.description }
+    let interfaces = BundleWriterTests.text(try #require(files.first { $0.name == "snapshot/interfaces.txt" }))
+    #expect(interfaces.contains("mac \(text(client))"), "\(interfaces)")
+    #expect(interfaces.contains("inet6 \(linkLocal(client))/64 scope link"), "\(interfaces)")
+    let neighbours = BundleWriterTests.text(try #require(files.first { $0.name == "snapshot/neighbours.txt" }))
+    #expect(neighbours.contains("\(linkLocal(gateway)) dev eth9 lladdr \(text(gateway)) router REACHABLE"), "\(neighbours)")
+    let report = BundleWriterTests.text(try #require(files.first { $0.name == "report.md" }))
+    #expect(report.contains("gateway \(linkLocal(gateway)) lladdr \(text(gateway))"))
   }
 }

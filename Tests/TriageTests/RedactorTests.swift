@@ -77,12 +77,70 @@ import Testing
 
   /// Things that look a little like addresses and are not: left alone.
   @Test(arguments: [
-    "version v1.2.3.4 of it", "OID 1.3.6.1.2.1", "at 12:34:56", "mac 02:42:ac:11:00:02", "std::string", "pi is 3.14",
+    "version v1.2.3.4 of it", "OID 1.3.6.1.2.1", "at 12:34:56", "std::string", "pi is 3.14",
     "nettriage 0.1.0", "time 2025-01-02T03:04:05Z", "hex deadbeef", "a:b", "took 1.5 ms", "ratio 1:2:3",
+    "five 12:34:56:78:90", "seven aa:bb:cc:dd:ee:ff:00", "short 1:2:3:4:5:6", "glued x52:54:00:12:34:56",
   ])
   func nonAddressesStay(text: String) {
     var redactor = Redactor()
     #expect(redactor.redact(text) == text)
+  }
+
+  /// MACs as text: each unicast one becomes its placeholder in order of first sight, in either case and wherever it
+  /// stands (after lladdr, in JSON, ending a sentence or a label); group and all-zero ones stay as written.
+  @Test func macAddressesBecomePlaceholders() {
+    var redactor = Redactor()
+    let input = """
+      198.18.1.1 dev eth0 lladdr 52:54:00:12:34:56 router REACHABLE
+      "mac" : "00:1B:21:AB:CD:EF", "brd": "FF:FF:FF:FF:FF:FF", lo 00:00:00:00:00:00, mcast 01:00:5e:00:00:fb 33:33:00:00:00:01
+      the gateway is 00:1b:21:ab:cd:ef. Then 52:54:00:12:34:56: again
+      """
+    #expect(redactor.redact(input) == """
+      198.18.1.1 dev eth0 lladdr 02:00:00:00:00:01 router REACHABLE
+      "mac" : "02:00:00:00:00:02", "brd": "FF:FF:FF:FF:FF:FF", lo 00:00:00:00:00:00, mcast 01:00:5e:00:00:fb 33:33:00:00:00:01
+      the gateway is 02:00:00:00:00:02. Then 02:00:00:00:00:01: again
+      """)
+    #expect(redactor.replacedMACs == 2 && redactor.replacedAddresses == 0)
+    #expect(redactor.replacement(forMAC: [0x52, 0x54, 0, 0x12, 0x34, 0x56]) == [2, 0, 0, 0, 0, 1])
+    #expect(redactor.replacement(forMAC: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff]) == [0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
+  }
+
+  /// An interface identifier made from a MAC (EUI-64) is the MAC: it becomes the identifier of the MAC's
+  /// placeholder under any prefix (link-local and ULA prefixes stay, a public /64 becomes its placeholder as
+  /// before), so address and MAC still agree. Other identifiers, multicast groups and IPv4-mapped addresses stay.
+  @Test func eui64InterfaceIdentifiersFollowTheirMAC() {
+    var redactor = Redactor()
+    let input = """
+      link/ether 52:54:00:12:34:56
+      inet6 fe80::5054:ff:fe12:3456/64 scope link
+      inet6 fd00:0:18:1:5054:ff:fe12:3456/64 scope global
+      inet6 2a00:1450:4001:80b:5054:ff:fe12:3456/64 scope global
+      neighbour FE80::21B:21FF:FEAB:CDEF%eth0 lladdr 00:1b:21:ab:cd:ef
+      stay: fe80::1 fe80::1c2d:3e4f:5a6b:7c8d ::ffff:254.1.2.3 ff02::1:ff12:3456 ff05::5054:ff:fe12:3456
+      """
+    #expect(redactor.redact(input) == """
+      link/ether 02:00:00:00:00:01
+      inet6 fe80::ff:fe00:1/64 scope link
+      inet6 fd00:0:18:1:0:ff:fe00:1/64 scope global
+      inet6 2001:db8:0:1:0:ff:fe00:1/64 scope global
+      neighbour fe80::ff:fe00:2%eth0 lladdr 02:00:00:00:00:02
+      stay: fe80::1 fe80::1c2d:3e4f:5a6b:7c8d ::ffff:254.1.2.3 ff02::1:ff12:3456 ff05::5054:ff:fe12:3456
+      """)
+    #expect(redactor.replacedMACs == 2 && redactor.replacedAddresses == 4)
+    // Asked for the address alone, before its MAC was seen anywhere: the same placeholder all the same.
+    var fresh = Redactor()
+    #expect(fresh.replacement(for: IPAddress("fe80::21b:21ff:feab:cdef")!) == IPAddress("fe80::ff:fe00:1")!)
+    #expect(fresh.replacement(forMAC: [0x00, 0x1b, 0x21, 0xab, 0xcd, 0xef]) == [2, 0, 0, 0, 0, 1])
+  }
+
+  /// A tunnel's link address is its endpoint: 4 bytes an IPv4 address, 16 an IPv6 one, through the address rules.
+  @Test func tunnelLinkAddressesAreTheirEndpoints() {
+    var redactor = Redactor()
+    let input = "gre1 mac 97:65:41:45, sit0 mac 0a:00:00:01, ip6tnl1 mac 20:01:48:60:48:60:00:00:00:00:00:00:00:00:88:88"
+    #expect(redactor.redact(input)
+      == "gre1 mac cb:00:71:45, sit0 mac 0a:00:00:01, ip6tnl1 mac 20:01:0d:b8:00:00:00:01:00:00:00:00:00:00:88:88")
+    #expect(redactor.replacement(for: IPAddress("151.101.65.69")!) == IPAddress("203.0.113.69")!)
+    #expect(redactor.replacedMACs == 0)
   }
 
   @Test func sameAddressSamePlaceholderAcrossTexts() {

@@ -27,8 +27,8 @@ public struct BundleContents: Sendable {
 
 /// How to write a bundle.
 public struct BundleOptions: Sendable {
-  /// Replace public addresses and the names that identify the network with placeholders (`Redactor`) in every
-  /// file; the pcap is left out with a note unless `pcapRewriter` can rewrite it.
+  /// Replace public addresses, MACs (and the IPv6 interface identifiers made from them) and the names that identify
+  /// the network with placeholders (`Redactor`) in every file; the pcap is left out with a note unless `pcapRewriter` can rewrite it.
   public var redact: Bool
   /// Rewrites a pcap's addresses (and whatever else it must) with the redactor's placeholders, counting the records
   /// it had to leave out; nil when it cannot.
@@ -70,6 +70,7 @@ public struct BundleSummary: Sendable, Hashable {
   public var redacted: Bool
   public var replacedAddresses: Int
   public var replacedNames: Int
+  public var replacedMACs: Int
 }
 
 /// Writes the data-collection bundle: one `.tar.gz` with README.txt, report.json, report.md, the pcap (or a note
@@ -178,7 +179,8 @@ public enum BundleWriter {
     let bytes = try archive(files, folder: folder, modificationTime: Int64(contents.createdAt.timeIntervalSince1970))
     do { try FileAccess.writeAtomically(bytes, to: path) } catch { throw .write(error) }
     return BundleSummary(path: path, folder: folder, files: files.map(\.name), compressedBytes: bytes.count, redacted: redactor != nil,
-                         replacedAddresses: redactor?.replacedAddresses ?? 0, replacedNames: redactor?.replacedNames ?? 0)
+                         replacedAddresses: redactor?.replacedAddresses ?? 0, replacedNames: redactor?.replacedNames ?? 0,
+                         replacedMACs: redactor?.replacedMACs ?? 0)
   }
 
   /// `nettriage-bundle-20250102-030405` (UTC).
@@ -248,20 +250,31 @@ public enum BundleWriter {
   static func redactionNote(_ redactor: Redactor, targetLine: String?, pcap: PcapRedaction.Result? = nil) -> String {
     var lines = [
       "",
-      "Redacted: \(redactor.replacedAddresses) addresses and \(redactor.replacedNames) names were replaced in every file.",
+      "Redacted: \(redactor.replacedAddresses) addresses, \(redactor.replacedMACs) MAC addresses and \(redactor.replacedNames) names were"
+        + " replaced in every file.",
       "  Addresses outside private and special ranges became documentation addresses: each public IPv4 /24 became",
       "  203.0.113.0/24, then 198.51.100.0/24, 192.0.2.0/24, then 240.0.x.0/24, keeping the last byte; each public",
-      "  IPv6 /64 became 2001:db8:0:N::/64, keeping the interface identifier. So subnets, gateways and broadcast",
-      "  addresses still line up. Real addresses in those ranges were replaced too: every one here is a placeholder.",
+      "  IPv6 /64 became 2001:db8:0:N::/64, keeping the interface identifier (unless made from a MAC, below). So",
+      "  subnets, gateways and broadcast addresses still line up. Real addresses in those ranges were replaced too:",
+      "  every one here is a placeholder.",
       "  Kept as they are: 0/8, 10/8, 100.64/10, 127/8, 169.254/16, 172.16/12, 192.0.0/24, 192.168/16, 198.18/15,",
       "  224/4 and 241-255.x (multicast, reserved, netmasks); ::, ::1, fe80::/10, fc00::/7, ff00::/8.",
+      "  MAC addresses (written aa:bb:cc:dd:ee:ff) became 02:00:00:00:00:NN, one per station in every file and in",
+      "  capture.pcap; broadcast, multicast and all-zero ones stay. An IPv6 interface identifier made from a MAC",
+      "  (EUI-64: ...:ff:fe...) became the one of the MAC's placeholder, in kept prefixes (fe80::, ULA) too: the",
+      "  station 02:00:00:00:00:01 has fe80::ff:fe00:1. A tunnel's link address (written the same way) is its",
+      "  endpoint's address and was treated as one.",
       "  Names became host-N.example (the target's name, its aliases in /etc/hosts, this machine's name) and",
       "  domain-N.example (resolv.conf's search domains), whole words in any case; \"localhost\" stays.",
       "  The same original became the same placeholder in every file. The map back to the originals was not kept.",
-      "  capture.pcap (when present): addresses rewritten the same way (also inside ICMP quotes), checksums recomputed,",
-      "  TCP/UDP/ICMP payload bytes zeroed (lengths kept), MAC addresses mapped to 02:00:00:00:00:NN.",
-      "  Not redacted: MAC addresses in the snapshot files, interface names, process names, user ids, and reversed",
-      "  (in-addr.arpa) names.",
+      "  capture.pcap (when present): addresses and MACs rewritten the same way (also inside ICMP quotes and neighbour",
+      "  discovery), TCP/UDP/ICMP payload bytes zeroed (lengths kept). Checksums were updated by the bytes that changed:",
+      "  a right one is still right, a wrong one still wrong by the same amount. One that an outgoing packet left for",
+      "  checksum offload still holds the pseudo-header's sum (of the new addresses), so it still reads as incorrect.",
+      "  A packet cut short by the snap length inside its payload, whose checksum nobody can check, got one afresh.",
+      "  Not redacted: interface names, process names, user ids, reversed (in-addr.arpa) names, and the last three",
+      "  bytes that a solicited-node multicast address (ff02::1:ffXX:XXXX, link address 33:33:ff:XX:XX:XX, in the",
+      "  neighbour table and the capture) copies from the address it asks for (of an EUI-64 address: from its MAC).",
     ]
     if let pcap {
       let rewritten = pcap.keptRecords == 1 ? "1 packet rewritten" : "\(pcap.keptRecords) packets rewritten"

@@ -9,22 +9,28 @@ import NetProbe
 ///   same placeholder as the text files (private and special addresses stay). So do the addresses inside an ICMP or
 ///   ICMPv6 error's quoted header, an ICMP redirect's gateway, IPv4 record/source-route and timestamp options, IPv6
 ///   routing headers (types 0, 2 and 4) and home-address options, and neighbour discovery's target, prefix and
-///   DNS-server fields.
+///   DNS-server fields. An IPv6 interface identifier made from a MAC (EUI-64) becomes the one of the MAC's
+///   placeholder, also in a kept prefix (`fe80::`, a ULA), so it no longer names the MAC.
 /// - Payloads are overwritten with zeros, keeping every length: the TCP and UDP payload (also inside a quote), ICMP
 ///   echo data, later fragments, protocols the rewriter does not know, and the bytes after a datagram (link padding,
 ///   ICMP extensions). Payloads carry names and addresses that no header rewrite can find (DNS questions and
 ///   answers, an HTTP Host line, a TLS server name), and the bundle's text files never held them anyway. Headers
 ///   stay: ports, sequence numbers, flags, TCP options, TTLs, so the ladder reads the same.
 /// - Checksums: the IPv4 header checksum, and the TCP, UDP, ICMP and ICMPv6 checksums (their pseudo-header with the
-///   new addresses), are computed afresh when the datagram is whole in the record, and also when a short snap
-///   length (or an ICMP quote holding only the first bytes) cut it inside the part that is zeroed: the missing
-///   bytes would be zeros, so the checksum is the one of the whole rewritten datagram. When the cut is inside
-///   headers that are kept, or the datagram is a fragment, the checksum is updated by the difference of the bytes
-///   that changed (RFC 1624) instead.
-/// - Ethernet addresses (and the Linux cooked header's link address) become locally administered placeholders
-///   `02:00:00:00:00:01`, `…:02`, … in order of first sight, stable within the file; broadcast, multicast and the
-///   all-zero address stay. Mapped rather than zeroed, so the frames still tell their senders apart (a reset from
-///   another station than the one that answered the SYN is evidence).
+///   new addresses), are updated by the difference of the bytes that changed (RFC 1624): a right checksum stays
+///   right and a wrong one stays wrong by the same ones'-complement difference, since a bad checksum is evidence.
+///   A UDP checksum of zero (none) stays zero. A field that holds no checksum yet, because the packet was captured
+///   on its way out before checksum offload, stays unfinished (`PacketRedactor.finish`). Only when a short snap
+///   length (or an ICMP quote holding only the first bytes) cut the datagram inside the part that is zeroed, so
+///   nobody can tell whether it was right, is the checksum computed afresh: the missing bytes would be zeros, so
+///   it is the one of the whole rewritten datagram.
+/// - Ethernet addresses (and the Linux cooked header's link address, and neighbour discovery's link-layer options)
+///   become locally administered placeholders `02:00:00:00:00:01`, `…:02`, … in order of first sight, from the
+///   redactor's map, so the bundle's text files show the same placeholder for the same MAC; broadcast, multicast and
+///   the all-zero address stay. Mapped rather than zeroed, so the frames still tell their senders apart (a reset
+///   from another station than the one that answered the SYN is evidence). Not rewritten: a solicited-node
+///   multicast address (`ff02::1:ffXX:XXXX`, and its `33:33:ff:XX:XX:XX` frame address) keeps the last three bytes
+///   of the address it solicits, so of an EUI-64 address's MAC.
 ///
 /// A record that is not IPv4 or IPv6 (ARP, LLDP), or whose IP header (or TCP data offset) is malformed or cut, is
 /// left out and counted. A file
@@ -128,8 +134,6 @@ public enum PcapRedaction {
 struct PacketRedactor {
   var bytes: [UInt8] = []
   var redactor: Redactor
-  /// Real unicast MAC → its placeholder, for this file.
-  private var macs: [[UInt8]: [UInt8]] = [:]
 
   /// ICMP errors quote one datagram; a quote inside a quote is not followed.
   static let maximumQuoteDepth = 1
@@ -194,19 +198,12 @@ struct PacketRedactor {
     }
   }
 
-  /// A unicast MAC becomes its placeholder; group (broadcast, multicast) and all-zero addresses say nothing and stay.
+  /// A unicast MAC becomes its placeholder, from the redactor's map (the text files use the same); group
+  /// (broadcast, multicast) and all-zero addresses say nothing and stay.
   mutating func mapMAC(at offset: Int) {
     let mac = Array(bytes[offset..<(offset + 6)])
-    guard mac[0] & 1 == 0, mac.contains(where: { $0 != 0 }) else { return }
-    let placeholder: [UInt8]
-    if let known = macs[mac] {
-      placeholder = known
-    } else {
-      let number = macs.count + 1
-      placeholder = [0x02, 0, 0, UInt8((number >> 16) & 0xff), UInt8((number >> 8) & 0xff), UInt8(number & 0xff)]
-      macs[mac] = placeholder
-    }
-    bytes.replaceSubrange(offset..<(offset + 6), with: placeholder)
+    let placeholder = redactor.replacement(forMAC: mac)
+    if placeholder != mac { bytes.replaceSubrange(offset..<(offset + 6), with: placeholder) }
   }
 
   /// The cooked header's 8-byte link address: a MAC is mapped, a tunnel's IPv4 endpoint redacted, anything else zeroed.
@@ -252,6 +249,9 @@ struct PacketRedactor {
     let fragment = uint16(at: start + 6)
     let isFragment = fragment & 0x3fff != 0
     let optionsRange = (start + 20)..<(start + headerLength)
+    let header = start..<(start + headerLength)
+    let headerChecksum = uint16(at: start + 10)
+    let headerBefore = sum(header, skipping: start + 10)
     let transport = Transport(
       protocolNumber: bytes[start + 9], start: start + headerLength, end: datagramEnd,
       declaredLength: totalLength - headerLength, isWhole: start + totalLength <= end && !isFragment,
@@ -263,8 +263,13 @@ struct PacketRedactor {
     rewriteIPv4Options(in: optionsRange)
     guard let zeroedFrom = rewriteTransport(transport, depth: depth) else { return .malformed }
     if let plan { finish(plan, zeroedFrom: zeroedFrom) }
-    // The header is whole (checked above): its checksum is computed afresh.
-    store(Checksum.complement(sum(start..<(start + headerLength), skipping: start + 10)), at: start + 10)
+    // The header is whole (checked above): its checksum is updated by the difference, so a wrong one stays wrong by
+    // the same amount. A wrong zero was left for checksum offload (other systems' captures; Linux always computes
+    // it): it stays zero, since the difference would be a sum of the real addresses.
+    let headerWasRight = Checksum.add(headerBefore, UInt32(headerChecksum)) == 0xffff
+    if headerWasRight || headerChecksum != 0 {
+      store(Checksum.update(headerChecksum, before: headerBefore, after: sum(header, skipping: start + 10)), at: start + 10)
+    }
     zero(datagramEnd, end)
     return .kept(zeroedFrom: zeroedFrom)
   }
@@ -484,6 +489,18 @@ struct PacketRedactor {
     var addressLength: Int
     var protocolNumber: UInt8
     var length: Int
+
+    /// The sum of the fields the rewrite never changes: the protocol and the length.
+    var unchangedSum: UInt32 { Checksum.add(UInt32(protocolNumber), Checksum.fold(UInt64(length))) }
+  }
+
+  /// A checksum field that holds no checksum yet: the packet was captured on its way out, before the network card
+  /// computed it (checksum offload).
+  enum LeftForOffload {
+    /// Linux leaves the sum of the pseudo-header for the card to finish (CHECKSUM_PARTIAL).
+    case pseudoHeaderSum
+    /// Other systems leave zero.
+    case zero
   }
 
   /// A checksum to set once the bytes it covers are rewritten.
@@ -495,12 +512,16 @@ struct PacketRedactor {
     var isWhole: Bool
     /// Whether the pseudo-header's length is known, so a record cut where the rewrite zeroes can be computed afresh.
     var lengthKnown: Bool
+    /// The field as captured.
+    var original: UInt16
     /// The sum over the covered bytes and the pseudo-header's addresses before the rewrite (for an update).
     var before: UInt32
+    /// Set when the field holds no checksum yet; nil for a checksum (right or wrong) or one that cannot be told.
+    var leftForOffload: LeftForOffload?
     var isUDP: Bool
   }
 
-  /// What the transport's checksum covers, with its sum before the rewrite when the datagram is not whole.
+  /// What the transport's checksum covers, its sum before the rewrite, and whether the field holds a checksum.
   func planTransport(_ transport: Transport) -> ChecksumPlan? {
     guard let number = transport.protocolNumber, !transport.isLaterFragment else { return nil }
     let start = transport.start
@@ -514,9 +535,10 @@ struct PacketRedactor {
     case (17, _):
       field = start + 6
       guard field + 2 <= transport.end else { return nil }
-      // The UDP length bounds what the checksum covers; an IPv4 datagram with checksum 0 has none.
+      // The UDP length bounds what the checksum covers. Zero is no checksum (IPv4), or one IPv6 forbids outside
+      // tunnels (RFC 8200, 6935): either way it stays zero.
       let udpLength = Int(uint16(at: start + 4))
-      if transport.family == .ipv4 && uint16(at: field) == 0 { return nil }
+      if uint16(at: field) == 0 { return nil }
       if udpLength >= 8 && udpLength <= transport.declaredLength {
         length = udpLength
         covered = start..<min(start + udpLength, transport.end)
@@ -534,13 +556,20 @@ struct PacketRedactor {
       pseudo = PseudoHeader(source: transport.source, destination: transport.destination, addressLength: transport.addressLength,
                             protocolNumber: number, length: length)
     }
-    var before: UInt32 = 0
-    if !isWhole {
-      before = sum(covered, skipping: field)
-      if let pseudo { before = Checksum.add(before, addressSum(pseudo)) }
+    let original = uint16(at: field)
+    var before = sum(covered, skipping: field)
+    if let pseudo { before = Checksum.add(before, addressSum(pseudo)) }
+    // Whether it was right can be told only when the datagram is whole; a cut one is taken as a checksum.
+    let unchanged = pseudo?.unchangedSum ?? 0
+    let wasRight = isWhole && Checksum.add(Checksum.add(before, unchanged), UInt32(original)) == 0xffff
+    var leftForOffload: LeftForOffload?
+    if !wasRight, let pseudo, lengthKnown, original == UInt16(truncatingIfNeeded: Checksum.add(addressSum(pseudo), pseudo.unchangedSum)) {
+      leftForOffload = .pseudoHeaderSum
+    } else if isWhole, !wasRight, original == 0 {
+      leftForOffload = .zero
     }
-    return ChecksumPlan(field: field, covered: covered, pseudo: pseudo, isWhole: isWhole, lengthKnown: lengthKnown, before: before,
-                        isUDP: number == 17)
+    return ChecksumPlan(field: field, covered: covered, pseudo: pseudo, isWhole: isWhole, lengthKnown: lengthKnown, original: original,
+                        before: before, leftForOffload: leftForOffload, isUDP: number == 17)
   }
 
   /// The sum of the pseudo-header's two addresses as the packet holds them now.
@@ -550,21 +579,33 @@ struct PacketRedactor {
   }
 
   /// Sets the checksum once the covered bytes are rewritten; `zeroedFrom` is where the rewrite's zeros start.
+  ///
+  /// A checksum is updated by the difference of the bytes that changed (RFC 1624): a right one stays right, a wrong
+  /// one stays wrong by the same ones'-complement difference, so a corrupted packet is still seen as corrupted.
+  /// A field left for offload stays unfinished: the pseudo-header's sum becomes the new pseudo-header's sum (what
+  /// the kernel would have left with these addresses), so tcpdump calls it incorrect as it did the original; keeping
+  /// its difference instead would keep a 16-bit sum of the real addresses. A record cut inside the bytes the rewrite
+  /// zeroes cannot show whether its checksum was right (the original could not either): its checksum is computed
+  /// afresh, as if it was, so the cut record is the whole packet's rewrite, cut.
   mutating func finish(_ plan: ChecksumPlan, zeroedFrom: Int) {
     var after = sum(plan.covered, skipping: plan.field)
-    var value: UInt16
     if let pseudo = plan.pseudo { after = Checksum.add(after, addressSum(pseudo)) }
-    // Cut inside the zeros: the missing bytes add nothing, the sum is the whole rewritten datagram's.
-    if plan.isWhole || (plan.lengthKnown && zeroedFrom <= plan.covered.upperBound) {
-      if let pseudo = plan.pseudo {
-        after = Checksum.add(after, Checksum.add(UInt32(pseudo.protocolNumber), Checksum.fold(UInt64(pseudo.length))))
+    var value: UInt16
+    switch plan.leftForOffload {
+    case .pseudoHeaderSum?:
+      value = plan.pseudo.map { UInt16(truncatingIfNeeded: Checksum.add(addressSum($0), $0.unchangedSum)) } ?? plan.original
+    case .zero?:
+      value = 0
+    case nil:
+      if !plan.isWhole && plan.lengthKnown && zeroedFrom <= plan.covered.upperBound {
+        // Cut inside the zeros: the missing bytes add nothing, the sum is the whole rewritten datagram's.
+        value = Checksum.complement(Checksum.add(after, plan.pseudo?.unchangedSum ?? 0))
+      } else {
+        value = Checksum.update(plan.original, before: plan.before, after: after)
       }
-      value = Checksum.complement(after)
-    } else {
-      value = Checksum.update(uint16(at: plan.field), before: plan.before, after: after)
+      // UDP sends a computed zero as all ones: zero means "no checksum".
+      if plan.isUDP && value == 0 { value = 0xffff }
     }
-    // UDP sends a computed zero as all ones: zero means "no checksum".
-    if plan.isUDP && value == 0 { value = 0xffff }
     store(value, at: plan.field)
   }
 

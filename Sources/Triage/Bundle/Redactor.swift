@@ -14,15 +14,26 @@ import NetProbe
 /// can be rewritten byte for byte), and an address in those ranges in the input is replaced too: every one in the
 /// output is a placeholder.
 ///
+/// MAC addresses (`MACPlaceholders`): every unicast MAC written as `aa:bb:cc:dd:ee:ff` (any case) becomes
+/// `02:00:00:00:00:NN`, from the one map the pcap rewrite uses too (`replacement(forMAC:)`), so a station has one
+/// placeholder in the capture and in the text. An IPv6 interface identifier made from a MAC (modified EUI-64,
+/// `…:5054:ff:fe12:3456`) names that MAC even inside a kept prefix (`fe80::`, a ULA): it becomes the identifier of
+/// the MAC's placeholder (`fe80::ff:fe00:1`), whatever happens to the prefix. A tunnel's link address, written the
+/// same way, is its endpoint's IPv4 (4 bytes) or IPv6 (16 bytes) address and goes through the address rules.
+/// Multicast stays, so a solicited-node address (`ff02::1:ff12:3456`, `33:33:ff:12:34:56`) keeps the last three
+/// bytes of the address it solicits: which of the bundle's MACs they came from is not known where it is met.
+///
 /// Names: each given name as a whole word, without regard to case, also as the tail of a longer name
 /// (`db.corp.example.com` with the domain `corp.example.com` gives `db.domain-1.example`), becomes
 /// `host-N.example` (host names) or `domain-N.example` (domains). Names that identify nothing (`localhost`) stay.
 public struct Redactor: Sendable {
-  /// How many distinct addresses and names were replaced so far.
+  /// How many distinct addresses, names and MACs were replaced so far.
   public private(set) var replacedAddresses = 0
   public private(set) var replacedNames = 0
+  public var replacedMACs: Int { macs.count }
 
   private var addressMap: [IPAddress: IPAddress] = [:]
+  private var macs = MACPlaceholders()
   /// Public /24s (IPv4) and /64s (IPv6) by their placeholder number, in order of first sight.
   private var ipv4Networks: [[UInt8]: Int] = [:]
   private var ipv6Networks: [[UInt8]: UInt32] = [:]
@@ -76,14 +87,16 @@ public struct Redactor: Sendable {
     return String(decoding: bytes, as: UTF8.self)
   }
 
-  /// The placeholder for an address, or the address itself when it is kept. An IPv4-mapped IPv6 address
-  /// (`::ffff:a.b.c.d`) is mapped through its IPv4 address, so both spellings agree.
+  /// The placeholder for an address, or the address itself when it is kept and its interface identifier was not
+  /// made from a MAC. An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is mapped through its IPv4 address, so both
+  /// spellings agree.
   public mutating func replacement(for address: IPAddress) -> IPAddress {
-    if Self.isKept(address) { return address }
     if let known = addressMap[address] { return known }
-    let placeholder: IPAddress
+    var placeholder: IPAddress
     if case let .v6(bytes) = address, let v4 = Self.mappedIPv4(bytes) {
       placeholder = .v6(Array(bytes.prefix(12)) + replacement(for: v4).bytes)
+    } else if Self.isKept(address) {
+      placeholder = address
     } else if case let .v4(a, b, c, d) = address {
       let network = ipv4Networks[[a, b, c]] ?? ipv4Networks.count
       ipv4Networks[[a, b, c]] = network
@@ -96,9 +109,26 @@ public struct Redactor: Sendable {
       ipv6Networks[prefix] = network
       placeholder = .v6([0x20, 0x01, 0x0d, 0xb8] + withUnsafeBytes(of: network.bigEndian) { Array($0) } + bytes.suffix(8))
     }
+    if case let .v6(bytes) = placeholder, Self.hasInterfaceIdentifier(bytes),
+       let mac = MACPlaceholders.mac(fromInterfaceIdentifier: bytes[8...]) {
+      placeholder = .v6(Array(bytes.prefix(8)) + MACPlaceholders.interfaceIdentifier(of: replacement(forMAC: mac)))
+    }
+    // A kept address without a MAC in it is not a replacement (an address in a placeholder range may map to itself).
+    if placeholder == address && Self.isKept(address) { return address }
     addressMap[address] = placeholder
     replacedAddresses += 1
     return placeholder
+  }
+
+  /// The placeholder of a MAC (six bytes), from the map the whole bundle shares; a group or all-zero MAC stays.
+  public mutating func replacement(forMAC mac: [UInt8]) -> [UInt8] {
+    macs.replacement(for: mac)
+  }
+
+  /// Whether an IPv6 address's last 8 bytes are an interface identifier: not ::, loopback, multicast (a group id) or
+  /// an IPv4-mapped or -compatible address (an IPv4 address).
+  static func hasInterfaceIdentifier(_ bytes: [UInt8]) -> Bool {
+    bytes.count == 16 && bytes[0] != 0xff && !bytes[0..<10].allSatisfy { $0 == 0 }
   }
 
   /// Whether an address stays as it is: private, local or special-purpose, so it identifies nothing outside.
@@ -240,7 +270,10 @@ public struct Redactor: Sendable {
       let run = Array(text[index..<end])
       // A run glued to a word (`v1.2.3.4`, `host1.2.3.4.example`) is a version or a name, not an address.
       let glued = (index > 0 && Self.isLetter(text[index - 1])) || (end < text.count && Self.isLetter(text[end]))
-      if !glued, let (length, address) = Self.leadingAddress(in: run) {
+      if !glued, let (length, replaced) = leadingLinkAddress(in: run) {
+        output += replaced.utf8
+        output += run[length...]
+      } else if !glued, let (length, address) = Self.leadingAddress(in: run) {
         let replaced = replacement(for: address)
         output += replaced == address ? Array(run[0..<length]) : Array(replaced.description.utf8)
         output += run[length...]
@@ -250,6 +283,26 @@ public struct Redactor: Sendable {
       index = end
     }
     return output
+  }
+
+  /// A run that is a link address (`52:54:00:12:34:56`, possibly ending a sentence or a label with `.` or `:`): its
+  /// length and what replaces it. A MAC becomes its placeholder; a tunnel's link address (4 or 16 bytes) is its
+  /// endpoint's address and goes through `replacement(for:)`, written back the same way. Other lengths (InfiniBand's
+  /// 20 bytes) are not link addresses this redactor knows.
+  private mutating func leadingLinkAddress(in run: [UInt8]) -> (Int, String)? {
+    var length = run.count
+    if length > 0 && (run[length - 1] == UInt8(ascii: ".") || run[length - 1] == UInt8(ascii: ":")) { length -= 1 }
+    guard let bytes = MACPlaceholders.linkAddress(in: run[0..<length]) else { return nil }
+    let replaced: [UInt8]
+    switch bytes.count {
+    case 6: replaced = replacement(forMAC: bytes)
+    case 4, 16:
+      guard let address = IPAddress(bytes: bytes) else { return nil }
+      replaced = replacement(for: address).bytes
+    default: return nil
+    }
+    // What stays is written as it was (its case too).
+    return (length, replaced == bytes ? String(decoding: run[0..<length], as: UTF8.self) : MACPlaceholders.text(replaced))
   }
 
   /// The address a run of address characters starts with, and its length: the whole run, the run without a final
