@@ -28,7 +28,9 @@ struct CheckCommand: AsyncParsableCommand {
       of the target, the nsswitch hosts line, sysctls, listening sockets, kernel counters, version and privileges.
       --redact replaces public addresses with documentation ones (each /24 becomes 203.0.113.0/24, 198.51.100.0/24,
       ...; each /64 becomes 2001:db8:0:N::/64; host parts kept) and the target's and this machine's names with
-      host-N.example, in every file; private, loopback and link-local addresses stay. No map back is kept.
+      host-N.example, in every file; private, loopback and link-local addresses stay. MAC addresses become
+      02:00:00:00:00:NN and an IPv6 interface id made from a MAC (EUI-64) follows its MAC's placeholder, in the
+      text files and in the packets alike. No map back is kept.
 
       With CAP_NET_RAW the networking-trace step captures the destination probes' packets: the ladder prints
       before the diagnosis, an RST's TTL tells a closed port from a device in the path that resets, and SYNs that
@@ -155,7 +157,7 @@ struct CheckCommand: AsyncParsableCommand {
       do {
         let summary = try BundleWriter.write(contents, options: BundleOptions(redact: redact, pcapRewriter: PcapRedaction.rewrite), to: bundle)
         if !json && !quiet {
-          let redaction = summary.redacted ? ", redacted: \(summary.replacedAddresses) addresses and \(summary.replacedNames) names replaced" : ""
+          let redaction = summary.redacted ? ", redacted: \(summary.replacedAddresses) addresses, \(summary.replacedMACs) MAC addresses and \(summary.replacedNames) names replaced" : ""
           output.line("Bundle: \(bundle) (\(summary.files.count) files, \(summary.compressedBytes) bytes\(redaction))")
         }
       } catch {
