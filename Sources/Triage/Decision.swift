@@ -176,7 +176,10 @@ public enum Decision {
         }
         // The handshake works, yet a connection already open to the server can hang: the reason transfers stop.
         let stuck = (evidence.stuckConnections ?? []).map { "held up on this machine: " + $0 }
-        return finding(.reachable, evidence.transport == .udp ? "\(endpoint) replied over UDP" : "\(endpoint) completed the TCP handshake",
+        let heldUp = stuck.isEmpty ? ""
+          : stuck.count == 1 ? ", but a connection of this machine to it is held up (see the socket-state step)"
+          : ", but \(stuck.count) connections of this machine to it are held up (see the socket-state step)"
+        return finding(.reachable, (evidence.transport == .udp ? "\(endpoint) replied over UDP" : "\(endpoint) completed the TCP handshake") + heldUp,
                        evidence: lines + stuck)
       }
       guard let decisive = decisiveAttempt() else { return localChecksFinding() }

@@ -213,6 +213,24 @@ import Testing
     #expect(finding.evidence.contains { $0.contains("ICMP type 3 code 13") })
   }
 
+  @Test func aHeldUpConnectionToAReachableServerIsNamed() {
+    var evidence = Evidence(transport: .tcp, route: Self.routed, connects: Self.tcp(Self.attempt(.connected)))
+    #expect(!Decision.diagnose(evidence).primary.summary.contains("held up"))
+    let line = "198.18.1.10:48044 -> 198.18.2.10:80 (uploader, pid 7): send queue not draining: the peer advertises a zero window"
+    evidence.stuckConnections = [line]
+    let finding = Decision.diagnose(evidence).primary
+    #expect(finding.id == .reachable)  // the handshake works: the vocabulary has no id for a stalled transfer
+    #expect(finding.summary == "198.18.2.10:80 completed the TCP handshake, but a connection of this machine to it is held up (see the socket-state step)")
+    #expect(finding.evidence.last == "held up on this machine: " + line)
+  }
+
+  @Test func anIPv6EndpointIsBracketedInTheSummary() {
+    let attempt = ProbeAttempt(address: SocketAddress(IPAddress("fd00:18:2::10")!, port: 80), outcome: .connected, elapsedMicroseconds: 300)
+    let finding = Decision.diagnose(Evidence(transport: .tcp, route: Self.routed, connects: [ProbeResult(kind: .tcp, target: "t", attempts: [attempt])])).primary
+    #expect(finding.summary == "[fd00:18:2::10]:80 completed the TCP handshake")
+    #expect(finding.values["address"] == "fd00:18:2::10")  // fix commands take the bare address
+  }
+
   @Test func closedPortWithoutTTLsSaysWhatItCouldNotTell() {
     let finding = Decision.diagnose(Evidence(transport: .tcp, route: Self.routed, connects: Self.tcp(Self.attempt(.refused, errno: 111)))).primary
     #expect(finding.couldNotTell.contains { $0.contains("device in the path") })

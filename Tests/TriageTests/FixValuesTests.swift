@@ -25,6 +25,25 @@ import Testing
     #expect(!knowledge.fixes.contains { $0.contains("<dns_server>") })
   }
 
+  @Test(arguments: [
+    ("www.lab.test:80", "http://www.lab.test/"), ("www.lab.test:443", "https://www.lab.test/"),
+    ("198.18.2.10:8080", "http://198.18.2.10:8080/"), ("198.18.2.10:8443", "https://198.18.2.10:8443/"),
+    ("[fd00:18:2::10]:80", "http://[fd00:18:2::10]/"), ("[fd00:18:2::10]:9000", "https://[fd00:18:2::10]:9000/"),
+  ])
+  func curlGetsAURLWithTheRightSchemeAndBrackets(target: String, url: String) throws {
+    let check = try CheckTarget.parse(target, transport: .tcp)
+    let internet = try #require(check.internet)
+    #expect(KnowledgeText.url(internet) == url)
+    let diagnosis = Decision.diagnose(Evidence(transport: .tcp, connects: [ProbeResult(kind: .tcp, target: target, attempts: [
+      ProbeAttempt(address: SocketAddress(.v4(198, 18, 2, 10), port: internet.port), outcome: .connected, elapsedMicroseconds: 100),
+    ])]))
+    #expect(diagnosis.id == .reachable)
+    let fixes = KnowledgeText.render(diagnosis, target: check).fixes
+    // Brackets are glob characters to a shell: an IPv6 URL comes quoted.
+    let command = url.contains("[") ? "`curl -v '\(url)'`" : "`curl -v \(url)`"
+    #expect(fixes.contains { $0.contains(command) }, "\(fixes)")
+  }
+
   @Test func egressPrefixPrefersTheRouteSource() {
     let addresses = [
       InterfaceAddress(address: .v4(198, 18, 1, 10), prefixLength: 24, scope: "global"),

@@ -226,8 +226,13 @@ final class ICMPSocket {
 }
 
 extension ICMPSocket.Control {
-  /// Decodes one control message: TTL/hop limit, timestamp, or a queued error with its offender.
+  /// Decodes one control message: timestamp (through the one SCM_TIMESTAMPNS decoder), TTL/hop limit, or a queued
+  /// error with its offender.
   fileprivate mutating func read(_ cmsg: UnsafeMutablePointer<cmsghdr>) {
+    if let stamp = kernelTimestampNanoseconds(cmsg) {
+      kernelTime = .nanoseconds(stamp)
+      return
+    }
     let level = cmsg.pointee.cmsg_level, type = cmsg.pointee.cmsg_type
     guard let data = nt_cmsg_data(cmsg) else { return }
     let raw = UnsafeRawPointer(data)
@@ -235,9 +240,6 @@ extension ICMPSocket.Control {
     case (Int32(IPPROTO_IP), IP_TTL), (Int32(IPPROTO_IPV6), IPV6_HOPLIMIT):
       let value = raw.loadUnaligned(as: Int32.self)
       if (0...255).contains(value) { hopLimit = UInt8(value) }
-    case (SOL_SOCKET, SCM_TIMESTAMPNS):
-      let stamp = raw.loadUnaligned(as: timespec.self)
-      kernelTime = .seconds(stamp.tv_sec) + .nanoseconds(stamp.tv_nsec)
     case (Int32(IPPROTO_IP), IP_RECVERR), (Int32(IPPROTO_IPV6), IPV6_RECVERR):
       let extended = UnsafeMutableRawPointer(data).assumingMemoryBound(to: sock_extended_err.self)
       let offender = nt_so_ee_offender(extended).flatMap { SocketAddress(storage: $0)?.address }

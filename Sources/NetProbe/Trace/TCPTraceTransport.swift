@@ -11,7 +11,7 @@ import Glibc
 /// connecting socket, and, with CAP_NET_RAW, from a raw ICMP listener that matches errors quoting the probe's flow:
 /// the evidence that remains where the kernel queues nothing.
 final class TCPTraceTransport: TraceTransport {
-  private struct InFlight {
+  private struct InFlight: SocketProbeInFlight {
     var slot: TraceSchedule.Slot
     var socket: Socket
     var local: SocketAddress?
@@ -20,7 +20,7 @@ final class TCPTraceTransport: TraceTransport {
 
   private let destination: SocketAddress
   private let listener: ICMPErrorListener?
-  private var inFlight: [Int: InFlight] = [:]
+  private var inFlight = SocketsInFlight<InFlight>(event: Int16(POLLOUT))
 
   init(destination: SocketAddress, listener: ICMPErrorListener?) {
     self.destination = destination
@@ -41,48 +41,33 @@ final class TCPTraceTransport: TraceTransport {
     let probe = InFlight(slot: slot, socket: socket, local: nil, sentAt: sentAt)
     switch socket.connect(to: destination) {
     case .connected:
+      defer { socket.close() }
       return finish(probe, error: nil, at: .now)
     case let .failed(error):
       // Refused at once (loopback) is the destination's RST; anything else without a report is our own stack.
+      defer { socket.close() }
       return finish(probe, error: error, at: .now, immediate: true)
     case .inProgress:
       var pending = probe
       pending.local = socket.localAddress()
-      inFlight[slot.index] = pending
+      inFlight.add(pending)
       return nil
     }
   }
 
   func collect() -> [(index: Int, probe: TraceProbe)] {
-    let waiting = inFlight.values.sorted { $0.slot.index < $1.slot.index }
-    return answers(waiting, events: DescriptorPoll.check(waiting.map(\.socket.descriptor), for: Int16(POLLOUT)))
+    inFlight.collect { probe, now in self.finish(probe, error: probe.socket.pendingError(), at: now) }
   }
 
   func wait(until deadline: ContinuousClock.Instant, cancellation: CancellationSignal?) -> TraceWait {
-    let waiting = inFlight.values.sorted { $0.slot.index < $1.slot.index }
-    switch DescriptorPoll.wait(waiting.map(\.socket.descriptor), for: Int16(POLLOUT), until: deadline, cancellation: cancellation) {
-    case .deadline: return .deadline
-    case .cancelled: return .cancelled
-    case let .failed(error): return .failed(error)
-    case let .ready(events): return .answers(answers(waiting, events: events))
+    inFlight.wait(until: deadline, cancellation: cancellation) { probe, now in
+      self.finish(probe, error: probe.socket.pendingError(), at: now)
     }
   }
 
-  /// The outcomes of the probes whose sockets are ready; those probes are no longer in flight.
-  private func answers(_ waiting: [InFlight], events: [Int16]) -> [(index: Int, probe: TraceProbe)] {
-    let now = ContinuousClock.now
-    var answers: [(index: Int, probe: TraceProbe)] = []
-    for (probe, revents) in zip(waiting, events) where revents != 0 {
-      inFlight[probe.slot.index] = nil
-      answers.append((probe.slot.index, finish(probe, error: probe.socket.pendingError(), at: now)))
-    }
-    return answers
-  }
-
-  /// The connect is over: a handshake, an RST, or an error (with its ICMP report when one can be found). Closes the
-  /// socket.
+  /// The connect is over: a handshake, an RST, or an error (with its ICMP report when one can be found). The caller
+  /// closes the socket.
   private func finish(_ probe: InFlight, error: Errno?, at now: ContinuousClock.Instant, immediate: Bool = false) -> TraceProbe {
-    defer { probe.socket.close() }
     let slot = probe.slot
     let rtt = microseconds(of: now - probe.sentAt)
     guard let error else {
@@ -104,7 +89,7 @@ final class TCPTraceTransport: TraceTransport {
   /// then: it was found only now). Without our port (getsockname failed) the listener could not tell our probes
   /// apart, so it is not asked.
   func expire(_ slot: TraceSchedule.Slot) -> TraceProbe {
-    guard let probe = inFlight.removeValue(forKey: slot.index) else {
+    guard let probe = inFlight.remove(slot.index) else {
       return TraceProbe(ttl: slot.ttl, query: slot.query, answer: .noAnswer)
     }
     defer { probe.socket.close() }
@@ -115,8 +100,7 @@ final class TCPTraceTransport: TraceTransport {
   }
 
   func close() {
-    for probe in inFlight.values { probe.socket.close() }
-    inFlight.removeAll()
+    inFlight.closeAll()
     listener?.stop()
   }
 }

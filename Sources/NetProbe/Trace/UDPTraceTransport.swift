@@ -7,14 +7,14 @@ import Glibc
 /// the ICMP error about it (time exceeded from a router, port unreachable from the destination) on that socket's
 /// error queue with the sender (`IP_RECVERR`), so no privilege is needed.
 final class UDPTraceTransport: TraceTransport {
-  private struct InFlight {
+  private struct InFlight: SocketProbeInFlight {
     var slot: TraceSchedule.Slot
     var socket: Socket
     var sentAt: ContinuousClock.Instant
   }
 
   private let destination: SocketAddress
-  private var inFlight: [Int: InFlight] = [:]
+  private var inFlight = SocketsInFlight<InFlight>(event: Int16(POLLIN))
 
   init(destination: SocketAddress) {
     self.destination = destination
@@ -38,37 +38,16 @@ final class UDPTraceTransport: TraceTransport {
       if let report = socket.readErrorQueue() { return TraceProbe(slot, report: report, rtt: nil, errno: error) }
       return TraceProbe(slot, localError: error)
     }
-    inFlight[slot.index] = InFlight(slot: slot, socket: socket, sentAt: sentAt)
+    inFlight.add(InFlight(slot: slot, socket: socket, sentAt: sentAt))
     return nil
   }
 
   func collect() -> [(index: Int, probe: TraceProbe)] {
-    let waiting = inFlight.values.sorted { $0.slot.index < $1.slot.index }
-    return answers(waiting, events: DescriptorPoll.check(waiting.map(\.socket.descriptor), for: Int16(POLLIN)))
+    inFlight.collect { probe, now in self.read(probe, at: now) }
   }
 
   func wait(until deadline: ContinuousClock.Instant, cancellation: CancellationSignal?) -> TraceWait {
-    let waiting = inFlight.values.sorted { $0.slot.index < $1.slot.index }
-    switch DescriptorPoll.wait(waiting.map(\.socket.descriptor), for: Int16(POLLIN), until: deadline, cancellation: cancellation) {
-    case .deadline: return .deadline
-    case .cancelled: return .cancelled
-    case let .failed(error): return .failed(error)
-    case let .ready(events): return .answers(answers(waiting, events: events))
-    }
-  }
-
-  /// The outcomes of the probes whose sockets are ready; those probes are no longer in flight.
-  private func answers(_ waiting: [InFlight], events: [Int16]) -> [(index: Int, probe: TraceProbe)] {
-    let now = ContinuousClock.now
-    var answers: [(index: Int, probe: TraceProbe)] = []
-    for (probe, revents) in zip(waiting, events) where revents != 0 {
-      if let answer = read(probe, at: now) {
-        answers.append((probe.slot.index, answer))
-        probe.socket.close()
-        inFlight[probe.slot.index] = nil
-      }
-    }
-    return answers
+    inFlight.wait(until: deadline, cancellation: cancellation) { probe, now in self.read(probe, at: now) }
   }
 
   /// The error queued for the probe (a router's or the destination's ICMP), or the destination's reply.
@@ -92,12 +71,11 @@ final class UDPTraceTransport: TraceTransport {
   }
 
   func expire(_ slot: TraceSchedule.Slot) -> TraceProbe {
-    inFlight.removeValue(forKey: slot.index)?.socket.close()
+    inFlight.remove(slot.index)?.socket.close()
     return TraceProbe(ttl: slot.ttl, query: slot.query, answer: .noAnswer)
   }
 
   func close() {
-    for probe in inFlight.values { probe.socket.close() }
-    inFlight.removeAll()
+    inFlight.closeAll()
   }
 }

@@ -30,10 +30,10 @@ public actor ChecklistRun {
   var destinationCaptures: [CapturedPackets] = []
   var captureUnavailable: CaptureUnavailable?
   /// Steps waiting for another step to finish (the trace step waits for the destination's probes).
-  private var finishWaiters: [StepID: [CheckedContinuation<Void, Never>]] = [:]
+  private var finishWaiters: [StepID: WaitingTasks] = [:]
   /// The destination step starts alone; the others start once it has had its head start (see `run`).
   private var headStartOver = true
-  private var headStartWaiters: [CheckedContinuation<Void, Never>] = []
+  private var headStartWaiters = WaitingTasks()
   /// The kernel's counters read before the destination's first packet, for a loopback target (see `run`).
   var countersBeforeProbes: CounterSampleBeforeProbes?
 
@@ -86,13 +86,12 @@ public actor ChecklistRun {
   func endDestinationHeadStart() {
     guard !headStartOver else { return }
     headStartOver = true
-    for waiter in headStartWaiters { waiter.resume() }
-    headStartWaiters = []
+    headStartWaiters.resumeAll()
   }
 
   private func destinationHeadStart() async {
     if headStartOver { return }
-    await withCheckedContinuation { headStartWaiters.append($0) }
+    await withCheckedContinuation { headStartWaiters.add($0) }
   }
 
   /// Runs one step again (its evidence is replaced) and decides again.
@@ -146,14 +145,14 @@ public actor ChecklistRun {
       $0.findings += outcome.findings
       $0.finishedMicroseconds = self.elapsed
     }
-    for waiter in finishWaiters.removeValue(forKey: step) ?? [] { waiter.resume() }
+    if var waiting = finishWaiters.removeValue(forKey: step) { waiting.resumeAll() }
     if step == .destination { endDestinationHeadStart() }
   }
 
   /// Returns once `step` has finished (at once when it already has).
   func waitUntilFinished(_ step: StepID) async {
     if state.step(step).status.isFinished { return }
-    await withCheckedContinuation { finishWaiters[step, default: []].append($0) }
+    await withCheckedContinuation { finishWaiters[step, default: WaitingTasks()].add($0) }
   }
 
   /// Forgets what a step found before, so a re-run replaces its evidence rather than adding to it.

@@ -22,10 +22,10 @@ enum ExpectedScreens {
     │ Evidence: tcp 198.18.2.10:443: connected in 0.412 ms  from 198.18.1.10:4100… │
     │ Next                                                                         │
     │  1. Test exactly what the application uses: the name and port from its conf… │
-    │  2. For a web or TLS service, look at the TLS handshake and the HTTP answer… │
-    │     $ curl -v https://198.18.2.10:443/                                       │
+    │  2. For a web service, look at the HTTP answer (and, over https, the TLS ha… │
+    │     $ curl -v https://198.18.2.10/                                           │
     │  3. Check whether the application goes through a proxy.                      │
-    │ … 3 more lines: d shows the verdict in full                                  │
+    │ … 5 more lines: d shows the verdict in full                                  │
     └──────────────────────────────────────────────────────────────────────────────┘
 
      ⏎ detail  d verdict  r re-run  R all  l loop  n target  ? keys  q quit
@@ -217,14 +217,14 @@ enum ExpectedScreens {
     │ Evidence: tcp 198.18.2.10:443: connected in 0.412 ms  from 198.18.1.10:41000 (+2)                                                │
     │ Next                                                                                                                             │
     │  1. Test exactly what the application uses: the name and port from its configuration, from the same machine and user.            │
-    │  2. For a web or TLS service, look at the TLS handshake and the HTTP answer (put an IPv6 address in brackets).                   │
-    │     $ curl -v https://198.18.2.10:443/                                                                                           │
+    │  2. For a web service, look at the HTTP answer (and, over https, the TLS handshake).                                             │
+    │     $ curl -v https://198.18.2.10/                                                                                               │
     │  3. Check whether the application goes through a proxy.                                                                          │
     │     $ env | grep -i _proxy                                                                                                       │
     │  4. If the failure comes and goes, repeat the probe and watch loss and latency.                                                  │
     │     $ nettriage probe tcp 198.18.2.10 443 -n 100                                                                                 │
-    │                                                                                                                                  │
-    │                                                                                                                                  │
+    │  5. If transfers start and then hang, look for connections whose queues do not drain, here and on the server.                    │
+    │     $ nettriage probe sockets --stalled -i 5 --port 443                                                                          │
     │                                                                                                                                  │
     │                                                                                                                                  │
     └──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────┘
@@ -487,14 +487,14 @@ enum ExpectedScreens {
     │ Evidence: tcp 198.18.2.1│   q/Esc  quit (the terminal is restored)                                     │                         │
     │ Next                    │                                                                              │                         │
     │  1. Test exactly what th│   Ctrl-C quits from anywhere; the terminal is always restored.               │ine and user.            │
-    │  2. For a web or TLS ser└──────────────────────────────────────────────────────────────────────────────┘kets).                   │
-    │     $ curl -v https://198.18.2.10:443/                                                                                           │
+    │  2. For a web service, l└──────────────────────────────────────────────────────────────────────────────┘                         │
+    │     $ curl -v https://198.18.2.10/                                                                                               │
     │  3. Check whether the application goes through a proxy.                                                                          │
     │     $ env | grep -i _proxy                                                                                                       │
     │  4. If the failure comes and goes, repeat the probe and watch loss and latency.                                                  │
     │     $ nettriage probe tcp 198.18.2.10 443 -n 100                                                                                 │
-    │                                                                                                                                  │
-    │                                                                                                                                  │
+    │  5. If transfers start and then hang, look for connections whose queues do not drain, here and on the server.                    │
+    │     $ nettriage probe sockets --stalled -i 5 --port 443                                                                          │
     │                                                                                                                                  │
     │                                                                                                                                  │
     └──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────┘
@@ -642,10 +642,10 @@ enum ExpectedScreens {
     │ Evidence: tcp 198.18.2.10:443: connected in 0.412 ms  from 198.18.1.10:4100… │
     │ Next                                                                         │
     │  1. Test exactly what the application uses: the name and port from its conf… │
-    │  2. For a web or TLS service, look at the TLS handshake and the HTTP answer… │
-    │     $ curl -v https://198.18.2.10:443/                                       │
+    │  2. For a web service, look at the HTTP answer (and, over https, the TLS ha… │
+    │     $ curl -v https://198.18.2.10/                                           │
     │  3. Check whether the application goes through a proxy.                      │
-    │ … 3 more lines: d shows the verdict in full                                  │
+    │ … 5 more lines: d shows the verdict in full                                  │
     └──────────────────────────────────────────────────────────────────────────────┘
      Δ 1 step changed since the last run
      ⏎ detail  d verdict  r re-run  R all  l loop  n target  ? keys  q quit
@@ -739,10 +739,10 @@ enum ExpectedScreens {
     | Evidence: tcp 198.18.2.10:443: connected in 0.412 ms  from 198.18.1.10:4100~ |
     | Next                                                                         |
     |  1. Test exactly what the application uses: the name and port from its conf~ |
-    |  2. For a web or TLS service, look at the TLS handshake and the HTTP answer~ |
-    |     $ curl -v https://198.18.2.10:443/                                       |
+    |  2. For a web service, look at the HTTP answer (and, over https, the TLS ha~ |
+    |     $ curl -v https://198.18.2.10/                                           |
     |  3. Check whether the application goes through a proxy.                      |
-    | ~ 3 more lines: d shows the verdict in full                                  |
+    | ~ 5 more lines: d shows the verdict in full                                  |
     +------------------------------------------------------------------------------+
 
      Enter detail  d verdict  r re-run  R all  l loop  n target  ? keys  q quit
