@@ -85,12 +85,16 @@ public enum Decision {
     func nameFinding() -> Finding? {
       guard evidence.targetIsName, let dns = evidence.dns else { return nil }
       let time = dns.elapsedMicroseconds.map { " after \(ProbeText.milliseconds($0))" } ?? ""
+      // The system resolver's word, then what each server said to our own queries (the response code, or silence).
+      let queries = (dns.queries ?? []).map { "query " + $0 }
       switch dns.outcome {
       case .resolved: return nil
-      case .nxdomain: return finding(.dnsNXDomain, "the name does not exist (NXDOMAIN)\(time)", evidence: ["resolver: no such name"])
-      case .noAddress: return finding(.dnsNoAddress, "the name exists but has no address of the family asked for\(time)", evidence: ["resolver: no data"])
-      case .timeout: return finding(.dnsTimeout, "no name server answered in time\(time)", evidence: ["resolver: timed out"] + dns.slowServers.map { "no answer from \($0)" })
-      case .servfail: return finding(.dnsServFail, "the name server failed to answer (SERVFAIL or REFUSED)\(time)", evidence: ["resolver: server failure"])
+      case .nxdomain: return finding(.dnsNXDomain, "the name does not exist (NXDOMAIN)\(time)", evidence: ["resolver: no such name"] + queries)
+      case .noAddress: return finding(.dnsNoAddress, "the name exists but has no address of the family asked for\(time)", evidence: ["resolver: no data"] + queries)
+      case .timeout:
+        let silent = dns.queries == nil ? dns.slowServers.map { "no answer from \($0)" } : []
+        return finding(.dnsTimeout, "no name server answered in time\(time)", evidence: ["resolver: timed out"] + silent + queries)
+      case .servfail: return finding(.dnsServFail, "the name server failed to answer (SERVFAIL or REFUSED)\(time)", evidence: ["resolver: server failure"] + queries)
       case .noServers: return finding(.dnsNoServers, "no name server is configured (resolv.conf has no nameserver)", evidence: ["resolv.conf: no nameserver lines"])
       }
     }

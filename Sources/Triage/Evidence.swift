@@ -85,6 +85,8 @@ public struct DNSEvidence: Codable, Sendable, Hashable {
   public var slowServers: [String]
   /// The name server a fix should ask (address only): the first silent one, else the first configured.
   public var server: String?
+  /// The direct queries to each configured server, a line each (server, type, name, response code or silence, time).
+  public var queries: [String]?
 
   public init(outcome: Outcome, addresses: [IPAddress] = [], elapsedMicroseconds: Int64? = nil, hostsFileDisagrees: Bool = false,
               slowServers: [String] = [], server: String? = nil) {

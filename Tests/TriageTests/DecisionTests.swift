@@ -213,6 +213,17 @@ import Testing
     #expect(finding.evidence.contains { $0.contains("ICMP type 3 code 13") })
   }
 
+  @Test func dnsFindingsShowWhatEachServerSaid() {
+    var dns = DNSEvidence(outcome: .servfail, server: "198.18.2.10")
+    dns.queries = ["198.18.2.10:53 A www.lab.test: SERVFAIL in 0.299 ms (rd): the server could not get an answer"]
+    let finding = Decision.diagnose(Evidence(transport: .tcp, targetIsName: true, dns: dns)).primary
+    #expect(finding.id == .dnsServFail)
+    #expect(finding.evidence == ["resolver: server failure", "query 198.18.2.10:53 A www.lab.test: SERVFAIL in 0.299 ms (rd): the server could not get an answer"])
+    // Without the direct queries (an older recording), a timeout still names the silent servers.
+    let silent = DNSEvidence(outcome: .timeout, slowServers: ["198.18.2.53:53"])
+    #expect(Decision.diagnose(Evidence(transport: .tcp, targetIsName: true, dns: silent)).primary.evidence == ["resolver: timed out", "no answer from 198.18.2.53:53"])
+  }
+
   @Test func aHeldUpConnectionToAReachableServerIsNamed() {
     var evidence = Evidence(transport: .tcp, route: Self.routed, connects: Self.tcp(Self.attempt(.connected)))
     #expect(!Decision.diagnose(evidence).primary.summary.contains("held up"))

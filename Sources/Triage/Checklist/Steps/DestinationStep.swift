@@ -280,6 +280,7 @@ extension ChecklistRun {
     if report.findings.contains(where: { $0.id == "dns-disagreement" && $0.sources.contains("hosts-file") }) {
       dns.hostsFileDisagrees = true
     }
+    dns.queries = report.queries.filter { $0.outcome != .cancelled }.map(DNSQueryText.line)
     let silentServers = report.queries.filter { !$0.outcome.isResponse && $0.outcome != .cancelled }.map { $0.server.host }
     dns.server = silentServers.first ?? report.servers.first?.host
     let answered = report.queries.contains { $0.outcome.isResponse }
