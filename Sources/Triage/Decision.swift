@@ -357,7 +357,9 @@ public enum Decision {
       }
       guard median > threshold else { return nil }
       return Finding(id: .highLatency, severity: .secondary,
-                     summary: "round trips of \(ProbeText.milliseconds(median)) are well above the path's baseline",
+                     summary: evidence.baselineRoundTripMicroseconds.map {
+                       "round trips of \(ProbeText.milliseconds(median)) are well above the path's baseline (\(ProbeText.milliseconds($0)) to the gateway): the delay is past it"
+                     } ?? "round trips of \(ProbeText.milliseconds(median)) are above 200 ms",
                      evidence: ["median handshake \(ProbeText.milliseconds(median))"] + (evidence.baselineRoundTripMicroseconds.map { ["baseline \(ProbeText.milliseconds($0))"] } ?? []),
                      values: values)
     }
