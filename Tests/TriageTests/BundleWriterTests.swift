@@ -43,6 +43,8 @@ import Glibc
     contents.snapshot.host.value?.hostname = "ws-12.office.example.net"
     // MACs, and addresses made from them (EUI-64) under a link-local, a lab ULA and a public prefix.
     contents.report.diagnosis.evidence.append("gateway \(CraftedPackets.gatewayLinkLocal) lladdr 00:1b:21:ab:cd:ef")
+    // A solicited-node address (and its multicast MAC) carries three bytes of a MAC that only a later file names.
+    contents.report.diagnosis.evidence.append("neighbour solicitation to ff02::1:ffaa:bbcc (33:33:ff:aa:bb:cc)")
     contents.markdown = CheckText.markdown(contents.report)
     let eth9 = NetworkInterface(
       name: "eth9", index: 99, kind: .ethernet, hardwareType: 1, flags: ["BROADCAST", "MULTICAST", "UP", "LOWER_UP"], operstate: "UP",
@@ -54,7 +56,9 @@ import Glibc
     contents.snapshot.interfaces = SnapshotPart(value: (contents.snapshot.interfaces.value ?? []) + [eth9])
     let gateway = Neighbour(address: CraftedPackets.gatewayLinkLocal, interface: "eth9", interfaceIndex: 99, mac: "00:1B:21:AB:CD:EF",
                             state: .reachable, flags: ["router"])
-    contents.snapshot.neighbours = SnapshotPart(value: (contents.snapshot.neighbours.value ?? []) + [gateway])
+    let peer = Neighbour(address: IPAddress("fe80::5054:ff:feaa:bbcc")!, interface: "eth9", interfaceIndex: 99, mac: "52:54:00:aa:bb:cc",
+                         state: .stale, flags: [])
+    contents.snapshot.neighbours = SnapshotPart(value: (contents.snapshot.neighbours.value ?? []) + [gateway, peer])
     return contents
   }
 
@@ -139,7 +143,7 @@ import Glibc
     names.insert("capture.pcap", at: 3)
     #expect(files.map(\.name) == names)
     let secrets = ["api.shop", "API.SHOP", "shop-api", "ws-12", "office.example", "151.101.", "2a04:4e42", "8.8.8.8", "2001:4860",
-                   "5054:ff:fe12:3456", "21b:21ff:feab:cdef"]
+                   "5054:ff:fe12:3456", "21b:21ff:feab:cdef", "ffaa:bbcc", "ff:aa:bb:cc"]
     let macs = Self.stationMACs(contents.snapshot)
     #expect(macs.isSuperset(of: [CraftedPackets.clientMAC, CraftedPackets.gatewayMAC]))
     for file in files {

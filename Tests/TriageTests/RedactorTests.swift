@@ -29,6 +29,18 @@ import Testing
     }
   }
 
+  @Test func solicitedNodeAddressesFollowTheMACTheyComeFrom() {
+    var redactor = Redactor()
+    #expect(redactor.replacement(forMAC: [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]) == [0x02, 0, 0, 0, 0, 1])
+    #expect(redactor.replacement(for: IPAddress("ff02::1:ff12:3456")!) == IPAddress("ff02::1:ff00:1")!)
+    #expect(redactor.replacement(forMAC: [0x33, 0x33, 0xff, 0x12, 0x34, 0x56]) == [0x33, 0x33, 0xff, 0, 0, 1])
+    #expect(redactor.redact("ns to ff02::1:ff12:3456 via 33:33:FF:12:34:56") == "ns to ff02::1:ff00:1 via 33:33:ff:00:00:01")
+    // A tail no known MAC ends in (a random interface id's) says nothing about a MAC and stays; other groups stay.
+    #expect(redactor.replacement(for: IPAddress("ff02::1:ffab:cdef")!) == IPAddress("ff02::1:ffab:cdef")!)
+    #expect(redactor.replacement(for: IPAddress("ff02::1")!) == IPAddress("ff02::1")!)
+    #expect(redactor.replacement(forMAC: [0x33, 0x33, 0, 0, 0, 1]) == [0x33, 0x33, 0, 0, 0, 1])
+  }
+
   @Test(arguments: [
     ("connect(8.8.8.8:443): ECONNREFUSED", "connect(203.0.113.8:443): ECONNREFUSED"),
     ("src=1.1.1.1 dst=8.8.4.4", "src=203.0.113.1 dst=198.51.100.4"),
@@ -118,13 +130,14 @@ import Testing
       neighbour FE80::21B:21FF:FEAB:CDEF%eth0 lladdr 00:1b:21:ab:cd:ef
       stay: fe80::1 fe80::1c2d:3e4f:5a6b:7c8d ::ffff:254.1.2.3 ff02::1:ff12:3456 ff05::5054:ff:fe12:3456
       """
+    // The solicited-node address (ff02::1:ff12:3456) follows 52:54:00:12:34:56's placeholder; other groups stay.
     #expect(redactor.redact(input) == """
       link/ether 02:00:00:00:00:01
       inet6 fe80::ff:fe00:1/64 scope link
       inet6 fd00:0:18:1:0:ff:fe00:1/64 scope global
       inet6 2001:db8:0:1:0:ff:fe00:1/64 scope global
       neighbour fe80::ff:fe00:2%eth0 lladdr 02:00:00:00:00:02
-      stay: fe80::1 fe80::1c2d:3e4f:5a6b:7c8d ::ffff:254.1.2.3 ff02::1:ff12:3456 ff05::5054:ff:fe12:3456
+      stay: fe80::1 fe80::1c2d:3e4f:5a6b:7c8d ::ffff:254.1.2.3 ff02::1:ff00:1 ff05::5054:ff:fe12:3456
       """)
     #expect(redactor.replacedMACs == 2 && redactor.replacedAddresses == 4)
     // Asked for the address alone, before its MAC was seen anywhere: the same placeholder all the same.

@@ -84,6 +84,16 @@ public enum BundleWriter {
     files.append(BundleFile(name: "report.md", about: "the same result as a Markdown report for the ticket (`check --report`)",
                             text: contents.markdown))
     var redactor = options.redact ? redactor(for: contents) : nil
+    if var learning = redactor {
+      // A first pass over every part, its output thrown away, so the maps know every MAC before anything is
+      // written: a solicited-node address seen before the MAC it comes from then follows that MAC too. Placeholders
+      // are numbered in order of first sight, the same order as the real pass below.
+      if let pcap = contents.pcap, let rewrite = options.pcapRewriter { _ = rewrite(pcap, &learning) }
+      for text in [json(contents.report), contents.markdown, json(contents.snapshot)] + SnapshotText.files(contents.snapshot).map(\.text) {
+        _ = learning.redact(text)
+      }
+      redactor = learning
+    }
     var pcapNote: String?
     var pcapRewrite: PcapRedaction.Result?
     if let pcap = contents.pcap {
@@ -272,9 +282,9 @@ public enum BundleWriter {
       "  a right one is still right, a wrong one still wrong by the same amount. One that an outgoing packet left for",
       "  checksum offload still holds the pseudo-header's sum (of the new addresses), so it still reads as incorrect.",
       "  A packet cut short by the snap length inside its payload, whose checksum nobody can check, got one afresh.",
-      "  Not redacted: interface names, process names, user ids, reversed (in-addr.arpa) names, and the last three",
-      "  bytes that a solicited-node multicast address (ff02::1:ffXX:XXXX, link address 33:33:ff:XX:XX:XX, in the",
-      "  neighbour table and the capture) copies from the address it asks for (of an EUI-64 address: from its MAC).",
+      "  A solicited-node multicast address (ff02::1:ffXX:XXXX, link address 33:33:ff:XX:XX:XX) ends in three bytes",
+      "  of the address it asks for (of an EUI-64 address: of its MAC): they follow that MAC's placeholder.",
+      "  Not redacted: interface names, process names, user ids and reversed (in-addr.arpa) names.",
     ]
     if let pcap {
       let rewritten = pcap.keptRecords == 1 ? "1 packet rewritten" : "\(pcap.keptRecords) packets rewritten"

@@ -15,14 +15,29 @@ struct MACPlaceholders: Sendable {
     mac.count == 6 && mac[0] & 1 == 0 && mac.contains { $0 != 0 }
   }
 
-  /// The placeholder of a six-byte MAC, or the MAC itself when it names no station.
+  /// The placeholder of a six-byte MAC, or the MAC itself when it names no station. A solicited-node multicast MAC
+  /// (`33:33:ff:XX:XX:XX`) ends in the last three bytes of the address it solicits, so of a MAC when that address
+  /// is an EUI-64 one: those three bytes follow that MAC's placeholder.
   mutating func replacement(for mac: [UInt8]) -> [UInt8] {
+    if mac.count == 6, mac[0] == 0x33, mac[1] == 0x33, mac[2] == 0xff {
+      return placeholderTail(for: mac[3...]).map { [0x33, 0x33, 0xff] + $0 } ?? mac
+    }
     guard Self.identifiesAStation(mac) else { return mac }
     if let known = placeholders[mac] { return known }
     let number = placeholders.count + 1
     let placeholder: [UInt8] = [0x02, 0, 0, UInt8((number >> 16) & 0xff), UInt8((number >> 8) & 0xff), UInt8(number & 0xff)]
     placeholders[mac] = placeholder
     return placeholder
+  }
+
+  /// The last three bytes of the placeholder of the known MAC that ends in `tail`; nil when none does. Several
+  /// (a rare clash of the last three bytes) give the lowest placeholder, so the answer does not depend on the map's
+  /// order.
+  func placeholderTail(for tail: ArraySlice<UInt8>) -> [UInt8]? {
+    let wanted = Array(tail)
+    guard wanted.count == 3 else { return nil }
+    return placeholders.filter { Array($0.key.suffix(3)) == wanted }.map { Array($0.value.suffix(3)) }
+      .min { $0.lexicographicallyPrecedes($1) }
   }
 
   // MARK: EUI-64

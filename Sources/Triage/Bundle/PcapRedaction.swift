@@ -28,9 +28,9 @@ import NetProbe
 ///   become locally administered placeholders `02:00:00:00:00:01`, `…:02`, … in order of first sight, from the
 ///   redactor's map, so the bundle's text files show the same placeholder for the same MAC; broadcast, multicast and
 ///   the all-zero address stay. Mapped rather than zeroed, so the frames still tell their senders apart (a reset
-///   from another station than the one that answered the SYN is evidence). Not rewritten: a solicited-node
-///   multicast address (`ff02::1:ffXX:XXXX`, and its `33:33:ff:XX:XX:XX` frame address) keeps the last three bytes
-///   of the address it solicits, so of an EUI-64 address's MAC.
+///   from another station than the one that answered the SYN is evidence). A solicited-node multicast address
+///   (`ff02::1:ffXX:XXXX`, and its `33:33:ff:XX:XX:XX` frame address) ends in the last three bytes of the address it
+///   solicits, so of an EUI-64 address's MAC: they follow that MAC's placeholder (`Redactor`).
 ///
 /// A record that is not IPv4 or IPv6 (ARP, LLDP), or whose IP header (or TCP data offset) is malformed or cut, is
 /// left out and counted. A file

@@ -20,8 +20,10 @@ import NetProbe
 /// `…:5054:ff:fe12:3456`) names that MAC even inside a kept prefix (`fe80::`, a ULA): it becomes the identifier of
 /// the MAC's placeholder (`fe80::ff:fe00:1`), whatever happens to the prefix. A tunnel's link address, written the
 /// same way, is its endpoint's IPv4 (4 bytes) or IPv6 (16 bytes) address and goes through the address rules.
-/// Multicast stays, so a solicited-node address (`ff02::1:ff12:3456`, `33:33:ff:12:34:56`) keeps the last three
-/// bytes of the address it solicits: which of the bundle's MACs they came from is not known where it is met.
+/// Multicast stays, except that a solicited-node address (`ff02::1:ff12:3456`, `33:33:ff:12:34:56`) ends in the last
+/// three bytes of the address it solicits: when a known MAC ends in them, they follow its placeholder
+/// (`ff02::1:ff00:1`). `BundleWriter` lets the redactor see every part once first, so the order of the files does
+/// not matter.
 ///
 /// Names: each given name as a whole word, without regard to case, also as the tail of a longer name
 /// (`db.corp.example.com` with the domain `corp.example.com` gives `db.domain-1.example`), becomes
@@ -91,6 +93,11 @@ public struct Redactor: Sendable {
   /// made from a MAC. An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is mapped through its IPv4 address, so both
   /// spellings agree.
   public mutating func replacement(for address: IPAddress) -> IPAddress {
+    // A solicited-node address ends in the last three bytes of the address it solicits: for an EUI-64 address,
+    // three bytes of a MAC, which follow that MAC's placeholder. Not kept in the map: a MAC seen later may claim it.
+    if case let .v6(bytes) = address, Self.isSolicitedNode(bytes) {
+      return macs.placeholderTail(for: bytes[13...]).map { .v6(Array(bytes.prefix(13)) + $0) } ?? address
+    }
     if let known = addressMap[address] { return known }
     var placeholder: IPAddress
     if case let .v6(bytes) = address, let v4 = Self.mappedIPv4(bytes) {
@@ -123,6 +130,11 @@ public struct Redactor: Sendable {
   /// The placeholder of a MAC (six bytes), from the map the whole bundle shares; a group or all-zero MAC stays.
   public mutating func replacement(forMAC mac: [UInt8]) -> [UInt8] {
     macs.replacement(for: mac)
+  }
+
+  /// `ff02::1:ffXX:XXXX` (RFC 4291 2.7.1).
+  static func isSolicitedNode(_ bytes: [UInt8]) -> Bool {
+    bytes.count == 16 && bytes[0] == 0xff && bytes[1] == 0x02 && bytes[2..<11].allSatisfy { $0 == 0 } && bytes[11] == 1 && bytes[12] == 0xff
   }
 
   /// Whether an IPv6 address's last 8 bytes are an interface identifier: not ::, loopback, multicast (a group id) or
