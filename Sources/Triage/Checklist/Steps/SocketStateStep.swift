@@ -65,6 +65,9 @@ extension ChecklistRun {
     let elsewhere = "the listener is on another machine: run `nettriage probe sockets --listen --port \(port)` there"
     let peers = Set(await resolvedTarget().addresses)
     guard !peers.isEmpty else { return .skip(elsewhere) }
+    // The dump runs on this actor: after the destination's probes, so it never holds up their verdicts (it held the
+    // first refused verdict back by 1-2 ms when it ran beside the first connect).
+    await waitUntilFinished(.destination)
     let found: PeerConnections
     do {
       found = try StalledConnections.toPeers(peers)
