@@ -17,13 +17,7 @@ public enum StalledConnections {
     let elapsed = TCPCounters.seconds(.now - started)
     let after = SocketTable(sockets: afterSockets, filter: onlyEstablished, owners: nil)
     var stalled = compare(before: before.rows, after: after.rows)
-    if !stalled.isEmpty {
-      // Name the processes only for what is reported: the /proc walk costs more than the dumps.
-      let scan = SocketProcFiles.socketOwners()
-      for index in stalled.indices {
-        stalled[index].connection.owners = scan.owners[stalled[index].connection.inode] ?? []
-      }
-    }
+    nameOwners(of: &stalled)
     let compared = Set(before.rows.map { $0.identity }).intersection(after.rows.map { $0.identity }).count
     return StalledReport(intervalSeconds: elapsed, connectionsCompared: compared, stalled: stalled)
   }
@@ -39,11 +33,15 @@ public enum StalledConnections {
       let queues = stuckNow(row)
       return queues.isEmpty ? nil : StalledConnection(connection: row, stuckQueues: queues)
     }
-    if !stuck.isEmpty {
-      let scan = SocketProcFiles.socketOwners()
-      for index in stuck.indices { stuck[index].connection.owners = scan.owners[stuck[index].connection.inode] ?? [] }
-    }
+    nameOwners(of: &stuck)
     return PeerConnections(open: open.count, stuck: stuck)
+  }
+
+  /// Names the processes behind the connections reported, and only those: the /proc walk costs more than the dumps.
+  private static func nameOwners(of stalled: inout [StalledConnection]) {
+    guard !stalled.isEmpty else { return }
+    let scan = SocketProcFiles.socketOwners()
+    for index in stalled.indices { stalled[index].connection.owners = scan.owners[stalled[index].connection.inode] ?? [] }
   }
 
   /// The connections of `after` whose queues held data in both samples without draining: the decision logic,
