@@ -78,22 +78,25 @@ public struct BundleSummary: Sendable, Hashable {
 public enum BundleWriter {
   /// The bundle's files in archive order, redacted when asked. README.txt comes first and lists the others.
   public static func files(_ contents: BundleContents, options: BundleOptions = BundleOptions()) -> (files: [BundleFile], redactor: Redactor?) {
-    var files: [BundleFile] = []
-    files.append(BundleFile(name: "report.json", about: "the check's result as `nettriage check --json` prints it (nettriage's report.schema.json)",
-                            text: json(contents.report)))
-    files.append(BundleFile(name: "report.md", about: "the same result as a Markdown report for the ticket (`check --report`)",
-                            text: contents.markdown))
+    // The text parts, made once: the learning pass below reads them, and they are written after it.
+    let reports = [
+      BundleFile(name: "report.json", about: "the check's result as `nettriage check --json` prints it (nettriage's report.schema.json)",
+                 text: json(contents.report)),
+      BundleFile(name: "report.md", about: "the same result as a Markdown report for the ticket (`check --report`)", text: contents.markdown),
+    ]
+    let snapshot = [BundleFile(name: "snapshot.json", about: "the system snapshot as one JSON object; a part that could not be read has \"error\" in place of \"value\"",
+                               text: json(contents.snapshot))]
+      + SnapshotText.files(contents.snapshot).map { BundleFile(name: "snapshot/" + $0.name, about: $0.about, text: $0.text) }
     var redactor = options.redact ? redactor(for: contents) : nil
     if var learning = redactor {
       // A first pass over every part, its output thrown away, so the maps know every MAC before anything is
       // written: a solicited-node address seen before the MAC it comes from then follows that MAC too. Placeholders
       // are numbered in order of first sight, the same order as the real pass below.
       if let pcap = contents.pcap, let rewrite = options.pcapRewriter { _ = rewrite(pcap, &learning) }
-      for text in [json(contents.report), contents.markdown, json(contents.snapshot)] + SnapshotText.files(contents.snapshot).map(\.text) {
-        _ = learning.redact(text)
-      }
+      for file in reports + snapshot { _ = learning.redact(String(decoding: file.bytes, as: UTF8.self)) }
       redactor = learning
     }
+    var files = reports
     var pcapNote: String?
     var pcapRewrite: PcapRedaction.Result?
     if let pcap = contents.pcap {
@@ -118,11 +121,7 @@ public enum BundleWriter {
     if let pcapNote {
       files.append(BundleFile(name: "capture-omitted.txt", about: "why there is no capture.pcap", text: pcapNote + "\n"))
     }
-    files.append(BundleFile(name: "snapshot.json", about: "the system snapshot as one JSON object; a part that could not be read has \"error\" in place of \"value\"",
-                            text: json(contents.snapshot)))
-    for part in SnapshotText.files(contents.snapshot) {
-      files.append(BundleFile(name: "snapshot/" + part.name, about: part.about, text: part.text))
-    }
+    files += snapshot
     if var active = redactor {
       for index in files.indices where files[index].name != "capture.pcap" {
         files[index].bytes = Array(active.redact(String(decoding: files[index].bytes, as: UTF8.self)).utf8)
