@@ -563,7 +563,7 @@ struct PacketRedactor {
     let unchanged = pseudo?.unchangedSum ?? 0
     let wasRight = isWhole && Checksum.add(Checksum.add(before, unchanged), UInt32(original)) == 0xffff
     var leftForOffload: LeftForOffload?
-    if !wasRight, let pseudo, lengthKnown, original == UInt16(truncatingIfNeeded: Checksum.add(addressSum(pseudo), pseudo.unchangedSum)) {
+    if !wasRight, let pseudo, lengthKnown, original == offloadSum(pseudo) {
       leftForOffload = .pseudoHeaderSum
     } else if isWhole, !wasRight, original == 0 {
       leftForOffload = .zero
@@ -576,6 +576,12 @@ struct PacketRedactor {
   func addressSum(_ pseudo: PseudoHeader) -> UInt32 {
     Checksum.add(sum(pseudo.source..<(pseudo.source + pseudo.addressLength)),
                  sum(pseudo.destination..<(pseudo.destination + pseudo.addressLength)))
+  }
+
+  /// What Linux leaves in the field for checksum offload (CHECKSUM_PARTIAL): the pseudo-header's sum, uncomplemented,
+  /// with the addresses the packet holds now.
+  func offloadSum(_ pseudo: PseudoHeader) -> UInt16 {
+    UInt16(truncatingIfNeeded: Checksum.add(addressSum(pseudo), pseudo.unchangedSum))
   }
 
   /// Sets the checksum once the covered bytes are rewritten; `zeroedFrom` is where the rewrite's zeros start.
@@ -593,7 +599,7 @@ struct PacketRedactor {
     var value: UInt16
     switch plan.leftForOffload {
     case .pseudoHeaderSum?:
-      value = plan.pseudo.map { UInt16(truncatingIfNeeded: Checksum.add(addressSum($0), $0.unchangedSum)) } ?? plan.original
+      value = plan.pseudo.map(offloadSum) ?? plan.original
     case .zero?:
       value = 0
     case nil:
