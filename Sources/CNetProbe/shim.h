@@ -34,6 +34,10 @@ static inline struct sockaddr *nt_so_ee_offender(struct sock_extended_err *ee) {
 extern int setns(int fd, int nstype);
 static inline int nt_setns_network(int fd) { return setns(fd, 0x40000000 /* CLONE_NEWNET */); }
 
+// pthread_setname_np(3) is declared only under _GNU_SOURCE too; a named thread shows in top -H and gdb.
+extern int pthread_setname_np(pthread_t thread, const char *name);
+static inline int nt_set_thread_name(pthread_t thread, const char *name) { return pthread_setname_np(thread, name); }
+
 // Netlink alignment helpers (NLMSG_*, RTA_* are function-like macros that do not import).
 static inline unsigned int nt_nlmsg_align(unsigned int length) { return NLMSG_ALIGN(length); }
 static inline unsigned int nt_nlmsg_hdrlen(void) { return NLMSG_HDRLEN; }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NetProbe
 #if canImport(Glibc)
 import Glibc
@@ -89,10 +89,10 @@ public struct Lab: Sendable {
     case let .file(path, contents):
       // Record every directory this creates (/etc/netns itself may be new), outermost first.
       var missing: [String] = []
-      var directory = (path as NSString).deletingLastPathComponent
+      var directory = FileAccess.directoryName(of: path)
       while !FileSystem.exists(directory) && directory != "/" {
         missing.insert(directory, at: 0)
-        directory = (directory as NSString).deletingLastPathComponent
+        directory = FileAccess.directoryName(of: directory)
       }
       if !missing.isEmpty {
         state.directories += missing
@@ -112,7 +112,7 @@ public struct Lab: Sendable {
     let result = try Spawn.run(path, arguments)
     guard result.status == 0 else {
       let complaint = result.stderr.split(separator: "\n").first.map(String.init) ?? "exit status \(result.status)"
-      throw LabError("\((path as NSString).lastPathComponent) \(arguments.joined(separator: " ")): \(complaint)")
+      throw LabError("\(path.split(separator: "/").last.map(String.init) ?? path) \(arguments.joined(separator: " ")): \(complaint)")
     }
   }
 
@@ -249,7 +249,7 @@ public struct Lab: Sendable {
       status.scenario = state.hidden ? nil : state.scenario
       status.hidden = state.hidden
       status.complete = state.complete
-      status.startedAt = ISO8601DateFormatter().string(from: state.startedAt)
+      status.startedAt = state.startedAt.formatted(.iso8601)
       if let scenario = Scenario.named(state.scenario, parameters: state.parameters) {
         status.target = scenario.target
         status.complaint = scenario.complaint

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NetProbe
 
 /// What the lab has created, written to /run/nettriage-lab/state.json before each thing is made, so `lab down`

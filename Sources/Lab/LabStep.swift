@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One kernel parameter of a namespace: KEY is the path under /proc/sys (`net/ipv4/ip_forward`).
 public struct SysctlSetting: Sendable, Hashable, Codable {
@@ -54,10 +54,10 @@ public enum LabStep: Sendable, Hashable {
     case let .ip(arguments):
       return "ip " + arguments.joined(separator: " ")
     case let .sysctl(namespace, settings):
-      let assignments = settings.map { "\($0.key.replacingOccurrences(of: "/", with: "."))=\($0.value)" }
+      let assignments = settings.map { "\($0.key.replacing("/", with: "."))=\($0.value)" }
       return "ip netns exec \(namespace) sysctl -w " + assignments.joined(separator: " ")
     case let .nftables(namespace, ruleset):
-      let rules = ruleset.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+      let rules = ruleset.split(separator: "\n").map { String($0.trimmingWhitespace()) }
         .filter { !$0.isEmpty && !$0.hasPrefix("table") && !$0.hasPrefix("chain") && $0 != "}" && !$0.hasPrefix("type ") }
       return "ip netns exec \(namespace) nft: " + rules.joined(separator: "; ")
     case let .file(path, contents):

@@ -398,11 +398,4 @@ private func unicodeName(_ value: UInt32) -> String {
   return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
 }
 
-fileprivate extension StringProtocol {
-  /// The text without leading and trailing whitespace (spaces, tabs, newlines), without Foundation.
-  func trimmingWhitespace() -> SubSequence {
-    let start = firstIndex { !$0.isWhitespace } ?? endIndex
-    let end = lastIndex { !$0.isWhitespace }.map(index(after:)) ?? start
-    return self[start..<end]
-  }
-}
+

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NetProbe
 
 /// The `check --json` document: one object, described by Resources/report.schema.json.
@@ -89,11 +89,11 @@ public struct CheckReport: Codable, Sendable {
     schema_version = 1
     tool = ToolInfo(name: "nettriage", version: version)
     self.target = target.map(TargetInfo.init)
-    started_at = ISO8601DateFormatter().string(from: startedAt)
+    started_at = startedAt.formatted(.iso8601)
     duration_ms = Double(snapshot.elapsedMicroseconds) / 1000
     // The kernel's name for this host, read as is: Foundation's hostName looks the name up (getaddrinfo), which
     // can mean a DNS query for the report's sake.
-    host = (try? FileAccess.readText("/proc/sys/kernel/hostname").get())?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
+    host = (try? FileAccess.readText("/proc/sys/kernel/hostname").get()).map { String($0.trimmingWhitespace()) } ?? "unknown"
     self.privileges = privileges
     steps = snapshot.steps.map {
       StepReport(id: $0.id, title: $0.title, status: $0.status, summary: $0.summary, skip_reason: $0.skipReason,
@@ -128,7 +128,7 @@ public struct Privileges: Codable, Sendable, Hashable {
     let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
     var effective: UInt64 = 0
     for line in status.split(separator: "\n") where line.hasPrefix("CapEff:") {
-      effective = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) ?? 0
+      effective = UInt64(line.dropFirst(7).trimmingWhitespace(), radix: 16) ?? 0
     }
     let uid = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }
       .flatMap { $0.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst(2).first }

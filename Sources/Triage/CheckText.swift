@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NetProbe
 
 /// The text `check` prints and the Markdown report it writes, from the same snapshot the TUI renders.
@@ -6,9 +6,9 @@ public enum CheckText {
   /// `[pass] Local stack       eth0 up, 198.18.1.10/24`
   public static func stepLine(_ step: StepState) -> String {
     let mark = "[\(step.status.rawValue)]"
-    let title = step.title.padding(toLength: 17, withPad: " ", startingAt: 0)
+    let title = step.title.padded(to: 17)
     let time = step.durationMicroseconds.map { "  (\(ProbeText.milliseconds($0)))" } ?? ""
-    return "\(mark.padding(toLength: 7, withPad: " ", startingAt: 0)) \(title) \(SafeText.escape(step.summary))\(time)"
+    return "\(mark.padded(to: 7)) \(title) \(SafeText.escape(step.summary))\(time)"
   }
 
   /// The verdict block: id and title, what happened, the evidence, what could not be told, the fixes.
@@ -78,7 +78,7 @@ public enum CheckText {
     }
     lines += ["", "## Checklist", "", "| step | status | result |", "| --- | --- | --- |"]
     for step in report.steps {
-      lines.append("| \(step.title) | \(step.status.rawValue) | \(SafeText.escape(step.summary).replacingOccurrences(of: "|", with: "\\|")) |")
+      lines.append("| \(step.title) | \(step.status.rawValue) | \(SafeText.escape(step.summary).replacing("|", with: "\\|")) |")
     }
     for step in report.steps where !step.details.isEmpty {
       lines += ["", "### \(step.title)", "", "```"] + step.details.map(SafeText.escape) + ["```"]

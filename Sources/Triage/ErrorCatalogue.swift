@@ -1,4 +1,7 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The error catalogue behind `nettriage explain`: every meaning of an error number, symbolic name or message text
 /// that a ticket may bring (Linux and macOS/BSD errno, Winsock, Windows system errors, getaddrinfo, curl, and the
@@ -230,7 +233,7 @@ public struct ErrorCatalogue: Sendable {
 
   /// Finds every meaning of `query`, best first; `system` keeps only that system's entries.
   public func explain(_ query: String, system: System? = nil) -> Answer {
-    let trimmed = query.trimmingCharacters(in: .whitespacesAndNewlines)
+    let trimmed = String(query.trimmingWhitespace())
     let allowed = entries.indices.filter { system == nil || entries[$0].system == system }
     let words = QueryWords(trimmed)
 

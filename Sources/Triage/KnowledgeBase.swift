@@ -1,8 +1,5 @@
-#if canImport(FoundationEssentials)
 import FoundationEssentials
-#else
-import Foundation
-#endif
+import FoundationEssentials
 
 /// What nettriage tells a person about each diagnosis and each checklist step: titles, what happened on the wire,
 /// causes, fixes with this run's values filled in, and the trainee's walkthrough.

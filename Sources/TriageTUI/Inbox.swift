@@ -1,4 +1,4 @@
-import Foundation
+import Synchronization
 import NetProbe
 import Triage
 
@@ -15,8 +15,7 @@ final class Inbox: @unchecked Sendable {
     case terminate(Int32)
   }
 
-  private let lock = NSLock()
-  private var items: [Item] = []
+  private let items = Mutex<[Item]>([])
   private let pipe: WakePipe
 
   init(pipe: WakePipe) {
@@ -24,43 +23,35 @@ final class Inbox: @unchecked Sendable {
   }
 
   func post(_ item: Item) {
-    lock.lock()
-    let wasEmpty = items.isEmpty
-    if case .snapshot(let generation, _) = item,
-       let index = items.lastIndex(where: { if case .snapshot(generation, _) = $0 { return true } else { return false } }) {
-      items[index] = item
-    } else {
-      items.append(item)
+    let wasEmpty = items.withLock { items in
+      let wasEmpty = items.isEmpty
+      if case .snapshot(let generation, _) = item,
+         let index = items.lastIndex(where: { if case .snapshot(generation, _) = $0 { return true } else { return false } }) {
+        items[index] = item
+      } else {
+        items.append(item)
+      }
+      return wasEmpty
     }
-    lock.unlock()
     if wasEmpty { pipe.wake() }
   }
 
   /// Everything posted so far, oldest first.
   func take() -> [Item] {
     pipe.drain()
-    lock.lock()
-    defer { lock.unlock() }
-    let taken = items
-    items = []
-    return taken
+    return items.withLock { items in
+      let taken = items
+      items = []
+      return taken
+    }
   }
 }
 
 /// A flag one task sets and another reads.
 final class DoneFlag: @unchecked Sendable {
-  private let lock = NSLock()
-  private var done = false
+  private let done = Atomic<Bool>(false)
 
-  var isSet: Bool {
-    lock.lock()
-    defer { lock.unlock() }
-    return done
-  }
+  var isSet: Bool { done.load(ordering: .acquiring) }
 
-  func set() {
-    lock.lock()
-    done = true
-    lock.unlock()
-  }
+  func set() { done.store(true, ordering: .releasing) }
 }

@@ -1,6 +1,9 @@
-import Foundation
+import FoundationEssentials
 import Triage
 import NetProbe
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The `e` export: the run on screen as the Markdown report and the JSON document `check` writes.
 public enum ReportExport {
@@ -15,8 +18,8 @@ public enum ReportExport {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     let json = try encoder.encode(report) + Data("\n".utf8)
     let markdownPath = base + ".md", jsonPath = base + ".json"
-    try Data(markdown.utf8).write(to: URL(fileURLWithPath: markdownPath), options: .atomic)
-    try json.write(to: URL(fileURLWithPath: jsonPath), options: .atomic)
+    try FileAccess.writeAtomically(Array(markdown.utf8), to: markdownPath)
+    try FileAccess.writeAtomically(Array(json), to: jsonPath)
     return [markdownPath, jsonPath]
   }
 
@@ -26,8 +29,7 @@ public enum ReportExport {
     if path == "~" || path.hasPrefix("~/"), let home = ProcessInfo.processInfo.environment["HOME"] {
       path = home + path.dropFirst()
     }
-    var isDirectory: ObjCBool = false
-    if path.hasSuffix("/") || (FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue) {
+    if path.hasSuffix("/") || FileAccess.isDirectory(path) {
       return (path.hasSuffix("/") ? path : path + "/") + defaultName(target: target, now: now)
     }
     for suffix in [".md", ".json"] where path.hasSuffix(suffix) { return String(path.dropLast(suffix.count)) }
@@ -41,9 +43,15 @@ public enum ReportExport {
       let plain = (0x30...0x39).contains(value) || (0x41...0x5A).contains(value) || (0x61...0x7A).contains(value) || scalar == "." || scalar == "-"
       return plain ? Character(scalar) : "_"
     })
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.dateFormat = "yyyyMMdd-HHmmss"
-    return "nettriage-\(slug)-\(formatter.string(from: now))"
+    return "nettriage-\(slug)-\(localTimeStamp(now))"
+  }
+
+  /// `20250101-120000` in the local time zone, as the file's time shows in `ls -l`.
+  static func localTimeStamp(_ date: Date) -> String {
+    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+    var parts = tm()
+    localtime_r(&seconds, &parts)
+    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    return "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))-\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))"
   }
 }

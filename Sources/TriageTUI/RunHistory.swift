@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Triage
 
 /// Earlier runs per target and the targets typed, under `$XDG_STATE_HOME/nettriage` (default

@@ -1,5 +1,5 @@
 import Dispatch
-import Foundation
+import FoundationEssentials
 import NetProbe
 import Triage
 #if canImport(Glibc)
@@ -38,13 +38,11 @@ public enum TUIApplication {
   /// the terminal is restored.
   public static func run(_ configuration: Configuration) async -> Int32 {
     await withCheckedContinuation { continuation in
-      let thread = Thread {
+      let started = DetachedThread.start(name: "nettriage-tui", stackSize: 8 << 20) {
         let status = Session(configuration).run()
         continuation.resume(returning: status)
       }
-      thread.name = "nettriage-tui"
-      thread.stackSize = 8 << 20
-      thread.start()
+      if !started { continuation.resume(returning: 3) }
     }
   }
 }
@@ -207,7 +205,7 @@ final class Session {
       case .export(let path):
         perform(Reducer.apply(&state, export(to: path, engine: engine)), engine: engine)
       case .recordRun(var record):
-        record.finishedAt = ISO8601DateFormatter().string(from: Date())
+        record.finishedAt = Date().formatted(.iso8601)
         history?.append(record)
       case .recordTarget(let text):
         history?.recordTarget(text)
@@ -234,7 +232,7 @@ final class Session {
     do {
       return .exported(try ReportExport.write(report, trace: snapshot.trace, pathTrace: snapshot.pathTrace, to: path))
     } catch {
-      return .exportFailed((error as NSError).localizedDescription)
+      return .exportFailed("\(error)")
     }
   }
 }

@@ -136,14 +136,14 @@ enum DNSReportText {
     }
     let width = report.queries.map { $0.server.description.count }.max() ?? 0
     for query in report.queries {
-      let server = query.server.description.padding(to: width)
-      lines.append("  \(server)  \(query.type.name.padding(to: 4))  \(DNSQueryText.describe(query))")
+      let server = query.server.description.padded(to: width)
+      lines.append("  \(server)  \(query.type.name.padded(to: 4))  \(DNSQueryText.describe(query))")
     }
     lines.append(row("getaddrinfo", systemText(report.system)))
     if !report.findings.isEmpty {
       lines.append("findings:")
       for finding in report.findings {
-        lines.append("  \(finding.severity.rawValue.uppercased().padding(to: 4)) \(finding.id): \(SafeText.escape(finding.message))")
+        lines.append("  \(finding.severity.rawValue.uppercased().padded(to: 4)) \(finding.id): \(SafeText.escape(finding.message))")
       }
     }
     if report.isConsistent {
@@ -157,7 +157,7 @@ enum DNSReportText {
     return lines.joined(separator: "\n")
   }
 
-  static func row(_ label: String, _ text: String) -> String { "  \(label.padding(to: 12))  \(text)" }
+  static func row(_ label: String, _ text: String) -> String { "  \(label.padded(to: 12))  \(text)" }
 
   static func configurationText(_ configuration: ResolverConfiguration) -> String {
     if let error = configuration.readError, error != .noSuchFileOrDirectory {
@@ -185,9 +185,3 @@ enum DNSReportText {
   }
 }
 
-extension String {
-  /// The text padded with spaces on the right to `width` characters.
-  fileprivate func padding(to width: Int) -> String {
-    count >= width ? self : self + String(repeating: " ", count: width - count)
-  }
-}

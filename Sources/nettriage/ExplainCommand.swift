@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Triage
 
 struct ExplainCommand: ParsableCommand {
@@ -82,7 +82,7 @@ struct ExplainCommand: ParsableCommand {
       if !optionsEnded && word.hasPrefix("-") && word.count > 1 && !word.dropFirst().allSatisfy(\.isNumber) {
         throw UsageFailure(message: "unknown option \(word) (see nettriage explain --help)")
       }
-      if !word.trimmingCharacters(in: .whitespaces).isEmpty { words.append(word) }
+      if !word.trimmingWhitespace().isEmpty { words.append(word) }
     }
     return words
   }

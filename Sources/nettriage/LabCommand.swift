@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Lab
 import NetProbe
 import Triage
@@ -136,14 +136,14 @@ extension LabCommand {
       }
       let nameWidth = catalog.map(\.name.count).max()! + 2
       let idWidth = catalog.map { $0.diagnosis.count }.max()! + 2
-      output.line("SCENARIO".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-                  + "DIAGNOSIS".padding(toLength: idWidth, withPad: " ", startingAt: 0) + "WHAT IS WRONG")
+      output.line("SCENARIO".padded(to: nameWidth)
+                  + "DIAGNOSIS".padded(to: idWidth) + "WHAT IS WRONG")
       for scenario in catalog {
         var text = scenario.summary
         if !scenario.secondary.isEmpty { text += " [+ \(scenario.secondary.joined(separator: ", "))]" }
         if let reason = scenario.unavailable { text += " (not built yet: \(reason))" }
-        output.line(scenario.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-                    + scenario.diagnosis.padding(toLength: idWidth, withPad: " ", startingAt: 0) + text)
+        output.line(scenario.name.padded(to: nameWidth)
+                    + scenario.diagnosis.padded(to: idWidth) + text)
       }
     }
   }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NetProbe
 #if canImport(Glibc)
 import Glibc

@@ -256,9 +256,9 @@ struct SocketsReport: Encodable {
     }
     let changeWidth = changes.map(\.count).max() ?? 0
     for (counter, change) in zip(counters.counters, changes) {
-      let name = counter.name.padding(nameWidth)
+      let name = counter.name.padded(to: nameWidth)
       let value = String(repeating: " ", count: valueWidth - String(counter.value).count) + String(counter.value)
-      let changeText = changeWidth > 0 ? "  " + change.padding(changeWidth) : ""
+      let changeText = changeWidth > 0 ? "  " + change.padded(to: changeWidth) : ""
       lines.append("  \(name)  \(value)\(changeText)  \(counter.meaning)")
     }
     if !counters.missing.isEmpty { lines.append("  not reported by this kernel: " + counters.missing.joined(separator: ", ")) }
@@ -274,8 +274,6 @@ extension String {
     let whole = Int64(tenths) / 10, fraction = abs(Int64(tenths) % 10)
     self = (tenths < 0 && whole == 0 ? "-" : "") + "\(whole).\(fraction)"
   }
-
-  fileprivate func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(width - count, 0)) }
 
   fileprivate var trailingSpacesRemoved: String {
     var text = self

@@ -1,4 +1,7 @@
-import Foundation
+import NetProbe
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A user-space delay line (this kernel has no `sch_netem`): the router's policy routes send every forwarded
 /// packet into a TUN device; this service reads each one, holds it for the delay, and writes it back, so the
@@ -12,14 +15,14 @@ public enum DelayLine {
     let delayNanoseconds = UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
     // The reader stamps each packet the moment it arrives; the writer sleeps until each is due. Two threads, so a
     // packet arriving while the writer sleeps is stamped on time.
-    let reader = Thread {
+    let readerStarted = DetachedThread.start {
       preferRealTimeScheduling()
       while true {
         let packet = tun.readPacket()
         queue.append(packet, due: monotonicNanoseconds() + delayNanoseconds)
       }
     }
-    reader.start()
+    guard readerStarted else { throw LabError("delay line: cannot start its reader thread") }
     preferRealTimeScheduling()
     ServiceReadiness.announce()
     while true {
@@ -32,22 +35,28 @@ public enum DelayLine {
 
 /// Packets in arrival order with the instant each is due; with one delay for all, arrival order is due order.
 private final class PacketQueue: @unchecked Sendable {
-  private let condition = NSCondition()
+  private var mutex = pthread_mutex_t()
+  private var arrived = pthread_cond_t()
   private var packets: [(packet: [UInt8], due: UInt64)] = []
   private var head = 0
 
+  init() {
+    pthread_mutex_init(&mutex, nil)
+    pthread_cond_init(&arrived, nil)
+  }
+
   func append(_ packet: [UInt8], due: UInt64) {
-    condition.lock()
+    pthread_mutex_lock(&mutex)
     packets.append((packet, due))
-    condition.signal()
-    condition.unlock()
+    pthread_cond_signal(&arrived)
+    pthread_mutex_unlock(&mutex)
   }
 
   /// Waits for the oldest packet and takes it.
   func next() -> (packet: [UInt8], due: UInt64) {
-    condition.lock()
-    defer { condition.unlock() }
-    while head == packets.count { condition.wait() }
+    pthread_mutex_lock(&mutex)
+    defer { pthread_mutex_unlock(&mutex) }
+    while head == packets.count { pthread_cond_wait(&arrived, &mutex) }
     let entry = packets[head]
     head += 1
     if head > 1024 {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NetProbe
 #if canImport(Glibc)
 import Glibc
@@ -33,7 +33,7 @@ enum FileSystem {
       try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
                                               attributes: [.posixPermissions: Int(mode)])
     } catch {
-      throw LabError("cannot create \(path): \(error.localizedDescription)")
+      throw LabError("cannot create \(path): \(error)")
     }
   }
 

@@ -1,5 +1,5 @@
 import CNetProbe
-import Foundation
+import Dispatch
 import NetProbe
 #if canImport(Glibc)
 import Glibc
@@ -13,7 +13,7 @@ enum NamespaceThread {
   static func perform<T: Sendable>(in namespace: String, _ body: @escaping @Sendable () throws(LabError) -> T) throws(LabError) -> T {
     let box = ResultBox<T>()
     let path = LabNames.namespaceDirectory + "/" + namespace
-    let thread = Thread {
+    let started = DetachedThread.start {
       defer { box.done.signal() }
       let descriptor = open(path, O_RDONLY | O_CLOEXEC)
       guard descriptor >= 0 else {
@@ -27,7 +27,7 @@ enum NamespaceThread {
       }
       do throws(LabError) { box.result = .success(try body()) } catch { box.result = .failure(error) }
     }
-    thread.start()
+    guard started else { throw LabError("cannot start a thread to enter \(namespace)") }
     box.done.wait()
     return try box.result!.get()
   }

@@ -60,18 +60,7 @@ public final class BlockingThreads: @unchecked Sendable {
   }
 
   private func startThread() -> Bool {
-    var attributes = pthread_attr_t()
-    pthread_attr_init(&attributes)
-    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-    defer { pthread_attr_destroy(&attributes) }
-    var thread = pthread_t()
-    let context = Unmanaged.passRetained(self).toOpaque()
-    let status = pthread_create(&thread, &attributes, { context in
-      Unmanaged<BlockingThreads>.fromOpaque(context!).takeRetainedValue().work()
-      return nil
-    }, context)
-    if status != 0 { Unmanaged<BlockingThreads>.fromOpaque(context).release() }
-    return status == 0
+    DetachedThread.start { [self] in work() }
   }
 
   /// Called with the mutex held.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NetProbe
 
 /// What goes into a data-collection bundle: the check's report, the system snapshot, and the packets if any.
@@ -238,7 +238,7 @@ public enum BundleWriter {
     var lines = [
       "nettriage data-collection bundle",
       "",
-      "Written by nettriage \(report.tool.version) at \(ISO8601DateFormatter().string(from: contents.createdAt)).",
+      "Written by nettriage \(report.tool.version) at \(contents.createdAt.formatted(.iso8601)).",
       "Diagnosis: \(report.diagnosis.id.rawValue) — \(report.diagnosis.title)",
       "",
       "Files:",

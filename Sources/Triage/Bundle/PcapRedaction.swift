@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NetProbe
 
 /// Rewrites a classic pcap file for a redacted bundle, record by record, so the capture can go with the rest of the

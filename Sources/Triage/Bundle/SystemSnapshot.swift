@@ -1,5 +1,8 @@
 import Dispatch
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import NetProbe
 
 /// The state of this machine that a ticket needs beside the verdict, gathered by the engine itself (netlink, /proc,
@@ -161,7 +164,7 @@ public struct SystemSnapshot: Codable, Sendable, Hashable {
     let interfaces = SnapshotPart.reading { try Interfaces.list() }
     let interfaceNames = (interfaces.value ?? []).filter { !$0.isLoopback }.map(\.name)
     return SystemSnapshot(
-      taken_at: ISO8601DateFormatter().string(from: now),
+      taken_at: now.formatted(.iso8601),
       tool: Tool(name: "nettriage", version: toolVersion),
       host: readHost(sysctlRoot: sources.sysctlRoot),
       privileges: readPrivileges(path: sources.processStatus),
@@ -191,7 +194,7 @@ public struct SystemSnapshot: Codable, Sendable, Hashable {
 
   static func readHost(sysctlRoot: String) -> SnapshotPart<HostIdentity> {
     func read(_ name: String) -> Result<String, SystemCallError> {
-      FileAccess.readText(sysctlRoot + "/kernel/" + name).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+      FileAccess.readText(sysctlRoot + "/kernel/" + name).map { String($0.trimmingWhitespace()) }
     }
     do {
       let hostname = try read("hostname").get()
@@ -233,7 +236,7 @@ public struct SystemSnapshot: Codable, Sendable, Hashable {
     let order = HostsLookupOrder.parse(text, source: path)
     let line = text.split(separator: "\n").first {
       $0.drop { $0 == " " || $0 == "\t" }.hasPrefix("hosts:")
-    }.map { String($0).trimmingCharacters(in: .whitespaces) }
+    }.map { String($0.trimmingWhitespace()) }
     return NSSwitchHosts(path: path, line: line, order: order.line, is_default: order.isDefault)
   }
 
@@ -241,11 +244,11 @@ public struct SystemSnapshot: Codable, Sendable, Hashable {
     var wanted = sysctlNames
     for interface in interfaces {
       // An interface name with a dot (a VLAN, eth0.10) is written with a slash in sysctl names.
-      let component = interface.replacingOccurrences(of: ".", with: "/")
-      wanted += interfaceSysctlNames.map { ($0.template.replacingOccurrences(of: "%s", with: component), $0.meaning) }
+      let component = interface.replacing(".", with: "/")
+      wanted += interfaceSysctlNames.map { ($0.template.replacing("%s", with: component), $0.meaning) }
     }
     return wanted.map { name, meaning in
-      let path = root + "/" + name.replacingOccurrences(of: ".", with: "/")
+      let path = root + "/" + name.replacing(".", with: "/")
       switch FileAccess.readText(path) {
       case let .success(text):
         let value = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).joined(separator: " ")
