@@ -25,7 +25,7 @@ extension ChecklistRun {
       }
       return await connectionsToTheServer(port: internet.port)
     }
-    await waitForTheDestinationsProbes()
+    await waitUntilFinished(.destination)
     if udp { return udpSocketState(port: internet.port, before: udpBefore) }
     let table: SocketTable
     do {
@@ -97,13 +97,6 @@ extension ChecklistRun {
     let owner = row.owners.first.map { " (\(SafeText.escape($0.name)), pid \($0.pid))" } ?? ""
     let queues = stalled.stuckQueues.map { "\($0.cause.explanation) (\($0.bytesAfter) bytes queued)" }
     return "\(row.local) -> \(row.peer?.description ?? "?")\(owner): " + queues.joined(separator: "; ")
-  }
-
-  private func waitForTheDestinationsProbes() async {
-    let waitEnds = ContinuousClock.now + options.timeout * max(1, options.connectProbes) + .seconds(1)
-    while !state.step(.destination).status.isFinished, ContinuousClock.now < waitEnds, !Task.isCancelled {
-      try? await Task.sleep(for: .milliseconds(10))
-    }
   }
 
   /// UDP has no LISTEN: a server is a socket bound to the port. What it cannot keep up with waits in its receive
