@@ -65,11 +65,12 @@ public actor ChecklistRun {
     headStartOver = false
     stepsUnderway.formUnion(StepID.allCases)
     // The socket-state step starts after the destination's first SYN: by then a full accept queue has already dropped
-    // it, and the step's own "before" would count that drop. A loopback target's listener is on this machine (the
-    // one case where the step reads counters), so they are read first; for other targets the step reads them as it
-    // starts (a local address of this host's own misses the first SYN's drop; later SYNs still show).
+    // it, and the step's own "before" would count that drop. A loopback target's listener is on this machine (where
+    // the step reads counters), so they are read first; for another address the step reads them once its route
+    // lookup says the address is this host's own (missing the first SYN's drop; later SYNs still show), and not at
+    // all for a server elsewhere.
     if let target, target.isLoopback, target.internet != nil {
-      countersBeforeProbes = target.transport == .udp ? .udp(try? UDPCounterSample.read()) : .tcp(try? TCPCounterSample.read())
+      countersBeforeProbes = Self.counterSample(udp: target.transport == .udp)
     }
     await withTaskGroup(of: Void.self) { group in
       // The first verdict waits for the destination's first packet. Started together, the other steps' kernel

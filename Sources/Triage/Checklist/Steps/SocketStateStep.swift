@@ -8,16 +8,9 @@ extension ChecklistRun {
     guard let target, let internet = target.internet else {
       return .skip(target == nil ? "no target" : "a unix socket's listener is checked by connecting to it")
     }
-    // Counters are sampled around the destination's probes: a rise while we knock is our own packets dropped.
     let udp = target.transport == .udp
     let early = countersBeforeProbes
     countersBeforeProbes = nil  // a re-run of this step alone samples afresh
-    let before: TCPCounterSample?, udpBefore: UDPCounterSample?
-    switch early {
-    case let .tcp(sample)?: (before, udpBefore) = (sample, nil)
-    case let .udp(sample)?: (before, udpBefore) = (nil, sample)
-    case nil: (before, udpBefore) = udp ? (nil, try? UDPCounterSample.read()) : (try? TCPCounterSample.read(), nil)
-    }
     guard let lookup = await routeLookup() else { return .skip("no address for the target") }
     guard lookup.type == .local else {
       if udp {
@@ -25,8 +18,12 @@ extension ChecklistRun {
       }
       return await connectionsToTheServer(port: internet.port)
     }
+    // The listener is on this machine: its counters are sampled around the destination's probes, and a rise while we
+    // knock is our own packets dropped. A loopback target's "before" was read as the run started (see `run`).
+    let sample = early ?? Self.counterSample(udp: udp)
     await waitUntilFinished(.destination)
-    if udp { return udpSocketState(port: internet.port, before: udpBefore) }
+    if udp { return udpSocketState(port: internet.port, before: sample.udp) }
+    let before = sample.tcp
     let table: SocketTable
     do {
       table = try SocketTable.read(filter: SocketFilter(listeningOnly: true, port: internet.port), withOwners: true)
@@ -137,4 +134,14 @@ extension ChecklistRun {
 enum CounterSampleBeforeProbes: Sendable {
   case tcp(TCPCounterSample?)
   case udp(UDPCounterSample?)
+
+  var tcp: TCPCounterSample? { if case let .tcp(sample) = self { sample } else { nil } }
+  var udp: UDPCounterSample? { if case let .udp(sample) = self { sample } else { nil } }
+}
+
+extension ChecklistRun {
+  /// This machine's TCP or UDP counters now (nil inside when /proc could not be read). Blocking: a /proc read.
+  static func counterSample(udp: Bool) -> CounterSampleBeforeProbes {
+    udp ? .udp(try? UDPCounterSample.read()) : .tcp(try? TCPCounterSample.read())
+  }
 }
