@@ -211,6 +211,32 @@ import Glibc
     #expect(remote?.step(.socketState).status.isFinished == true, "the socket-state step for a server elsewhere did not end in 3 s")
   }
 
+  /// The steps' kernel reads run off the run's actor: while the socket-state step walks /proc for the listener's
+  /// owner (made slow here by thousands of open descriptors), the run still answers at once. On the actor the walk
+  /// held every other step's updates, and anyone asking for a snapshot, for its whole length.
+  @Test func slowKernelReadsDoNotHoldTheRun() async throws {
+    let listener = try LoopbackTCPListener()
+    let extra = (0..<8_000).map { _ in open("/dev/null", O_RDONLY) }.filter { $0 >= 0 }
+    defer { for descriptor in extra { close(descriptor) } }
+    let started = ContinuousClock.now
+    _ = try SocketTable.read(filter: SocketFilter(listeningOnly: true, port: listener.port), withOwners: true)
+    let walk = microseconds(since: started)
+
+    let run = ChecklistRun(target: try Self.target("127.0.0.1:\(listener.port)"), options: CheckOptions(connectProbes: 1, echoCount: 1, trace: false))
+    let running = Task { await run.run() }
+    var longest: Int64 = 0
+    while true {
+      let asked = ContinuousClock.now
+      let snapshot = await run.snapshot
+      longest = max(longest, microseconds(since: asked))
+      if snapshot.isFinished { break }
+      try await Task.sleep(for: .milliseconds(1))
+    }
+    let snapshot = await running.value
+    #expect(snapshot.step(.socketState).status == .pass, "\(snapshot.step(.socketState).summary)")
+    #expect(longest < walk / 2, "the run took up to \(longest) µs to answer; the owner walk takes \(walk) µs")
+  }
+
   /// `body`'s value, or nil when it has not returned within `limit` (a body that never returns is left behind).
   static func value<T: Sendable>(within limit: Duration, _ body: @escaping @Sendable () async -> T) async -> T? {
     let (stream, continuation) = AsyncStream<T?>.makeStream()

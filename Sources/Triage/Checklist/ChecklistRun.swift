@@ -68,7 +68,8 @@ public actor ChecklistRun {
     // it, and the step's own "before" would count that drop. A loopback target's listener is on this machine (where
     // the step reads counters), so they are read first; for another address the step reads them once its route
     // lookup says the address is this host's own (missing the first SYN's drop; later SYNs still show), and not at
-    // all for a server elsewhere.
+    // all for a server elsewhere. Read here, on this actor, as the steps' kernel reads are not: no step has started
+    // yet, so none waits behind it, and the first SYN follows without a thread hop.
     if let target, target.isLoopback, target.internet != nil {
       countersBeforeProbes = Self.counterSample(udp: target.transport == .udp)
     }
