@@ -7,9 +7,7 @@ enum Blocking {
   static func run<T: Sendable>(_ body: @escaping @Sendable (CancellationSignal) -> T) async -> T {
     let signal = CancellationSignal()
     let value = await withTaskCancellationHandler {
-      await withCheckedContinuation { continuation in
-        BlockingThreads.shared.run { continuation.resume(returning: body(signal)) }
-      }
+      await BlockingThreads.shared.value { body(signal) }
     } onCancel: {
       signal.fire()
     }

@@ -154,6 +154,104 @@ import Glibc
     #expect(snapshot.step(.socketState).status == .fail)
   }
 
+  /// The socket-state step of a loopback check reads the listener once the destination's probes are over, and
+  /// starts reading as soon as they are (it used to wait on a 10 ms poll). Its reads take what they take: the step may
+  /// end that long after the destination, with a little room for the machine.
+  @Test func loopbackSocketStateEndsPromptlyAfterTheDestination() async throws {
+    let listener = try LoopbackTCPListener()
+    let options = CheckOptions(connectProbes: 1, echoCount: 1, trace: false)
+    var gaps: [Int64] = [], reads: [Int64] = []
+    for _ in 0..<5 {
+      let snapshot = await ChecklistRun(target: try Self.target("127.0.0.1:\(listener.port)"), options: options).run()
+      let destination = try #require(snapshot.step(.destination).finishedMicroseconds)
+      let socketState = try #require(snapshot.step(.socketState).finishedMicroseconds)
+      #expect(socketState >= destination)
+      #expect(snapshot.step(.socketState).status == .pass, "\(snapshot.step(.socketState).summary)")
+      gaps.append(socketState - destination)
+      // What the step reads after the destination, timed here.
+      let started = ContinuousClock.now
+      _ = try SocketTable.read(filter: SocketFilter(listeningOnly: true, port: listener.port), withOwners: true)
+      _ = try TCPCounterSample.read()
+      reads.append(microseconds(since: started))
+    }
+    // Medians: a 10 ms poll adds 5 ms on average.
+    let (gap, read) = (gaps.sorted()[2], reads.sorted()[2])
+    #expect(gap <= read + 2_000, "socket state ended \(gaps) µs after the destination; its reads take \(reads) µs")
+  }
+
+  /// Step by step (trainee mode), each step runs alone when asked, in the screen's order: the trace step comes before
+  /// the destination and the socket-state step may be asked for first. None waits for a step nobody runs.
+  @Test func stepByStepEveryStepEnds() async throws {
+    let listener = try LoopbackTCPListener()
+    let run = ChecklistRun(target: try Self.target("127.0.0.1:\(listener.port)"), options: CheckOptions(connectProbes: 1, echoCount: 1))
+    let alone = await Self.value(within: .seconds(3)) { await run.rerun(.socketState) }
+    #expect(alone?.step(.socketState).status == .pass, "\(alone?.step(.socketState).summary ?? "did not end in 3 s")")
+    for step in StepID.allCases {
+      let snapshot = await Self.value(within: .seconds(3)) { await run.rerun(step) }
+      #expect(snapshot?.step(step).status.isFinished == true, "\(step) did not end in 3 s")
+    }
+    let last = await run.snapshot
+    #expect(last.final?.diagnosis.id == .reachable)
+    #expect(last.steps.allSatisfy { $0.status.isFinished })
+  }
+
+  /// Re-running the socket-state step alone, after a run and before any (for a server elsewhere too: it looks at this
+  /// machine's connections to it, without waiting for a destination step that is not running).
+  @Test func socketStateStepReRunsAlone() async throws {
+    let listener = try LoopbackTCPListener()
+    let run = ChecklistRun(target: try Self.target("127.0.0.1:\(listener.port)"), options: CheckOptions(connectProbes: 1, echoCount: 1))
+    await run.run()
+    let again = await Self.value(within: .seconds(3)) { await run.rerun(.socketState) }
+    #expect(again?.step(.socketState).status == .pass, "\(again?.step(.socketState).summary ?? "did not end in 3 s")")
+    #expect(again?.final?.diagnosis.id == .reachable)
+
+    // A lab address (no packet is sent: the step only looks up the route and this machine's own connections).
+    let elsewhere = ChecklistRun(target: try Self.target("198.18.0.1:9"))
+    let remote = await Self.value(within: .seconds(3)) { await elsewhere.rerun(.socketState) }
+    #expect(remote?.step(.socketState).status.isFinished == true, "the socket-state step for a server elsewhere did not end in 3 s")
+  }
+
+  /// The steps' kernel reads run off the run's actor: while the socket-state step walks /proc for the listener's
+  /// owner (made slow here by thousands of open descriptors), the run still answers at once. On the actor the walk
+  /// held every other step's updates, and anyone asking for a snapshot, for its whole length.
+  @Test func slowKernelReadsDoNotHoldTheRun() async throws {
+    let listener = try LoopbackTCPListener()
+    let extra = (0..<8_000).map { _ in open("/dev/null", O_RDONLY) }.filter { $0 >= 0 }
+    defer { for descriptor in extra { close(descriptor) } }
+    let started = ContinuousClock.now
+    _ = try SocketTable.read(filter: SocketFilter(listeningOnly: true, port: listener.port), withOwners: true)
+    let walk = microseconds(since: started)
+
+    let run = ChecklistRun(target: try Self.target("127.0.0.1:\(listener.port)"), options: CheckOptions(connectProbes: 1, echoCount: 1, trace: false))
+    let running = Task { await run.run() }
+    var longest: Int64 = 0
+    while true {
+      let asked = ContinuousClock.now
+      let snapshot = await run.snapshot
+      longest = max(longest, microseconds(since: asked))
+      if snapshot.isFinished { break }
+      try await Task.sleep(for: .milliseconds(1))
+    }
+    let snapshot = await running.value
+    #expect(snapshot.step(.socketState).status == .pass, "\(snapshot.step(.socketState).summary)")
+    #expect(longest < walk / 2, "the run took up to \(longest) µs to answer; the owner walk takes \(walk) µs")
+  }
+
+  /// `body`'s value, or nil when it has not returned within `limit` (a body that never returns is left behind).
+  static func value<T: Sendable>(within limit: Duration, _ body: @escaping @Sendable () async -> T) async -> T? {
+    let (stream, continuation) = AsyncStream<T?>.makeStream()
+    let work = Task { continuation.yield(await body()) }
+    let timer = Task {
+      try? await Task.sleep(for: limit)
+      continuation.yield(nil)
+    }
+    var iterator = stream.makeAsyncIterator()
+    let first = await iterator.next() ?? nil
+    timer.cancel()
+    _ = work
+    return first
+  }
+
   @Test func cancelledRunEndsPromptly() async throws {
     let listener = try LoopbackTCPListener(backlog: 0, accepting: false)
     for _ in 0..<3 { _ = TCPConnectProbe.connect(to: listener.socketAddress, options: .init(timeout: .milliseconds(100))) }

@@ -52,6 +52,16 @@ public final class BlockingThreads: @unchecked Sendable {
     }
   }
 
+  /// Runs `body` on a thread of the pool and returns what it returns (or throws what it throws): a blocking call
+  /// (a netlink or sock_diag dump, a /proc read) made from async code without holding a cooperative-pool thread, nor
+  /// the actor the caller runs on, while the kernel answers.
+  public func value<T: Sendable, Failure: Error>(_ body: @escaping @Sendable () throws(Failure) -> T) async throws(Failure) -> T {
+    let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, Failure>, Never>) in
+      run { continuation.resume(returning: Result(catching: body)) }
+    }
+    return try result.get()
+  }
+
   /// Threads alive and idle now (for tests).
   public var counts: (threads: Int, idle: Int) {
     pthread_mutex_lock(&mutex)

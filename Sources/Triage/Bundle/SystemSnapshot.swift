@@ -183,11 +183,7 @@ public struct SystemSnapshot: Codable, Sendable, Hashable {
 
   /// Gathers every part on a thread of its own, so the blocking reads never hold a cooperative-pool thread.
   public static func gather(targetName: String?, toolVersion: String, sources: Sources = Sources()) async -> SystemSnapshot {
-    await withCheckedContinuation { continuation in
-      BlockingThreads.shared.run {
-        continuation.resume(returning: gatherNow(targetName: targetName, toolVersion: toolVersion, sources: sources))
-      }
-    }
+    await BlockingThreads.shared.value { gatherNow(targetName: targetName, toolVersion: toolVersion, sources: sources) }
   }
 
   // MARK: - Parts

@@ -29,7 +29,9 @@ public actor ChecklistRun {
   /// The destination's connects as captured, and why nothing was captured when it was not.
   var destinationCaptures: [CapturedPackets] = []
   var captureUnavailable: CaptureUnavailable?
-  /// Steps waiting for another step to finish (the trace step waits for the destination's probes).
+  /// Steps `run` or `rerun` has set going that have not finished yet: the ones `waitUntilFinished` waits for.
+  private var stepsUnderway: Set<StepID> = []
+  /// Steps waiting for another step to finish (the trace and socket-state steps wait for the destination's probes).
   private var finishWaiters: [StepID: WaitingTasks] = [:]
   /// The destination step starts alone; the others start once it has had its head start (see `run`).
   private var headStartOver = true
@@ -61,12 +63,15 @@ public actor ChecklistRun {
   @discardableResult
   public func run() async -> RunSnapshot {
     headStartOver = false
+    stepsUnderway.formUnion(StepID.allCases)
     // The socket-state step starts after the destination's first SYN: by then a full accept queue has already dropped
-    // it, and the step's own "before" would count that drop. A loopback target's listener is on this machine (the
-    // one case where the step reads counters), so they are read first; for other targets the step reads them as it
-    // starts (a local address of this host's own misses the first SYN's drop; later SYNs still show).
+    // it, and the step's own "before" would count that drop. A loopback target's listener is on this machine (where
+    // the step reads counters), so they are read first; for another address the step reads them once its route
+    // lookup says the address is this host's own (missing the first SYN's drop; later SYNs still show), and not at
+    // all for a server elsewhere. Read here, on this actor, as the steps' kernel reads are not: no step has started
+    // yet, so none waits behind it, and the first SYN follows without a thread hop.
     if let target, target.isLoopback, target.internet != nil {
-      countersBeforeProbes = target.transport == .udp ? .udp(try? UDPCounterSample.read()) : .tcp(try? TCPCounterSample.read())
+      countersBeforeProbes = Self.counterSample(udp: target.transport == .udp)
     }
     await withTaskGroup(of: Void.self) { group in
       // The first verdict waits for the destination's first packet. Started together, the other steps' kernel
@@ -100,7 +105,9 @@ public actor ChecklistRun {
     state.isFinished = false
     state.final = nil
     state.provisional = nil
+    stepsUnderway.insert(step)
     if step == .destination {
+      stepsUnderway.insert(.networkingTrace)
       // The trace step reads the destination's packets: new probes, new trace.
       await withTaskGroup(of: Void.self) { group in
         group.addTask { await self.perform(.destination) }
@@ -145,13 +152,15 @@ public actor ChecklistRun {
       $0.findings += outcome.findings
       $0.finishedMicroseconds = self.elapsed
     }
+    stepsUnderway.remove(step)
     if var waiting = finishWaiters.removeValue(forKey: step) { waiting.resumeAll() }
     if step == .destination { endDestinationHeadStart() }
   }
 
-  /// Returns once `step` has finished (at once when it already has).
+  /// Returns once `step` has finished, when `run` or `rerun` has set it going; at once when it is not underway (over
+  /// already, or never asked for: a step run alone, step by step, does not wait for one nobody runs).
   func waitUntilFinished(_ step: StepID) async {
-    if state.step(step).status.isFinished { return }
+    guard stepsUnderway.contains(step) else { return }
     await withCheckedContinuation { finishWaiters[step, default: WaitingTasks()].add($0) }
   }
 

@@ -3,11 +3,11 @@ import NetProbe
 extension ChecklistRun {
   /// Step 3: usable interfaces (up, carrier, an address) and this host's own stack answering on loopback.
   func localStackStep() async -> StepOutcome {
-    let selfTest = LoopbackSelfTest.run()
+    let selfTest = await BlockingThreads.shared.value { LoopbackSelfTest.run() }
     detail(.localStack, "loopback self-test: \(ProbeText.describe(selfTest, kind: .tcp))")
     let interfaces: [NetworkInterface]
     do {
-      interfaces = try Interfaces.list()
+      interfaces = try await BlockingThreads.shared.value { try Interfaces.list() }
     } catch {
       return StepOutcome(status: .warn, summary: "could not list interfaces: \(error)")
     }

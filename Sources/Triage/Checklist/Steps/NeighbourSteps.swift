@@ -28,7 +28,7 @@ extension ChecklistRun {
       gateway = routed
       interfaceIndex = lookup.interfaceIndex
     } else {
-      guard let table = try? Routes.mainTable(),
+      guard let table = try? await BlockingThreads.shared.value({ try Routes.mainTable() }),
             let first = table.defaultGateways.first(where: { $0.gateway != nil && $0.family == .ipv4 }) ?? table.defaultGateways.first(where: { $0.gateway != nil }),
             let address = first.gateway else {
         return .skip("no default gateway is configured")

@@ -6,7 +6,9 @@ extension ChecklistRun {
     if let task = routeTask { return await task.value }
     let task = Task { () -> RouteLookup? in
       guard let address = await self.resolvedTarget().addresses.first else { return nil }
-      return try? Routes.lookup(address.address, interfaceIndex: address.scopeID == 0 ? nil : address.scopeID)
+      return try? await BlockingThreads.shared.value {
+        try Routes.lookup(address.address, interfaceIndex: address.scopeID == 0 ? nil : address.scopeID)
+      }
     }
     routeTask = task
     return await task.value
@@ -22,7 +24,7 @@ extension ChecklistRun {
       return StepOutcome(status: .warn, summary: "the kernel's route lookup failed: path unknown")
     }
     detail(.pathPicture, "route: " + lookup.summary)
-    let interfaces = (try? Interfaces.list()) ?? []
+    let interfaces = (try? await BlockingThreads.shared.value { try Interfaces.list() }) ?? []
     let egress = interfaces.first { $0.name == lookup.interface }
     if let egress {
       detail(.pathPicture, "egress \(egress.name): \(egress.flags.joined(separator: ",")) operstate \(egress.operstate)"
@@ -74,7 +76,7 @@ extension ChecklistRun {
 
   /// Without a target: the default gateways of both families and the gateway sanity findings.
   private func defaultRoutesPicture() async -> StepOutcome {
-    guard let table = try? Routes.mainTable() else {
+    guard let table = try? await BlockingThreads.shared.value({ try Routes.mainTable() }) else {
       return StepOutcome(status: .warn, summary: "could not read the routing table")
     }
     for gateway in table.defaultGateways {

@@ -8,16 +8,9 @@ extension ChecklistRun {
     guard let target, let internet = target.internet else {
       return .skip(target == nil ? "no target" : "a unix socket's listener is checked by connecting to it")
     }
-    // Counters are sampled around the destination's probes: a rise while we knock is our own packets dropped.
     let udp = target.transport == .udp
     let early = countersBeforeProbes
     countersBeforeProbes = nil  // a re-run of this step alone samples afresh
-    let before: TCPCounterSample?, udpBefore: UDPCounterSample?
-    switch early {
-    case let .tcp(sample)?: (before, udpBefore) = (sample, nil)
-    case let .udp(sample)?: (before, udpBefore) = (nil, sample)
-    case nil: (before, udpBefore) = udp ? (nil, try? UDPCounterSample.read()) : (try? TCPCounterSample.read(), nil)
-    }
     guard let lookup = await routeLookup() else { return .skip("no address for the target") }
     guard lookup.type == .local else {
       if udp {
@@ -25,15 +18,21 @@ extension ChecklistRun {
       }
       return await connectionsToTheServer(port: internet.port)
     }
-    await waitForTheDestinationsProbes()
-    if udp { return udpSocketState(port: internet.port, before: udpBefore) }
+    // The listener is on this machine: its counters are sampled around the destination's probes, and a rise while we
+    // knock is our own packets dropped. A loopback target's "before" was read as the run started (see `run`).
+    let sample = if let early { early } else { await BlockingThreads.shared.value { Self.counterSample(udp: udp) } }
+    await waitUntilFinished(.destination)
+    if udp { return await udpSocketState(port: internet.port, before: sample.udp) }
+    let before = sample.tcp
     let table: SocketTable
     do {
-      table = try SocketTable.read(filter: SocketFilter(listeningOnly: true, port: internet.port), withOwners: true)
+      let filter = SocketFilter(listeningOnly: true, port: internet.port)
+      table = try await BlockingThreads.shared.value { try SocketTable.read(filter: filter, withOwners: true) }
     } catch {
       return StepOutcome(status: .warn, summary: "could not read the socket table: \(error)")
     }
-    let counters = (try? TCPCounterSample.read()).map { TCPCounters(before: before, after: $0) }
+    let after = await BlockingThreads.shared.value { try? TCPCounterSample.read() }
+    let counters = after.map { TCPCounters(before: before, after: $0) }
     let overflows = counters?["ListenOverflows"]?.change ?? 0
     let listeners = table.rows.filter { $0.state == .listen }
     for row in listeners {
@@ -65,12 +64,12 @@ extension ChecklistRun {
     let elsewhere = "the listener is on another machine: run `nettriage probe sockets --listen --port \(port)` there"
     let peers = Set(await resolvedTarget().addresses)
     guard !peers.isEmpty else { return .skip(elsewhere) }
-    // The dump runs on this actor: after the destination's probes, so it never holds up their verdicts (it held the
-    // first refused verdict back by 1-2 ms when it ran beside the first connect).
+    // After the destination's probes, so it never holds up their verdicts (run on this actor beside the first connect,
+    // it held the first refused verdict back by 1-2 ms; off it, it still takes one of this machine's few cores).
     await waitUntilFinished(.destination)
     let found: PeerConnections
     do {
-      found = try StalledConnections.toPeers(peers)
+      found = try await BlockingThreads.shared.value { try StalledConnections.toPeers(peers) }
     } catch {
       return .skip(elsewhere + "; this machine's connections to it could not be read (\(error))")
     }
@@ -99,23 +98,16 @@ extension ChecklistRun {
     return "\(row.local) -> \(row.peer?.description ?? "?")\(owner): " + queues.joined(separator: "; ")
   }
 
-  private func waitForTheDestinationsProbes() async {
-    let waitEnds = ContinuousClock.now + options.timeout * max(1, options.connectProbes) + .seconds(1)
-    while !state.step(.destination).status.isFinished, ContinuousClock.now < waitEnds, !Task.isCancelled {
-      try? await Task.sleep(for: .milliseconds(10))
-    }
-  }
-
   /// UDP has no LISTEN: a server is a socket bound to the port. What it cannot keep up with waits in its receive
   /// queue, and once the buffer is full the kernel drops datagrams (the socket's drop count, RcvbufErrors).
-  private func udpSocketState(port: UInt16, before: UDPCounterSample?) -> StepOutcome {
+  private func udpSocketState(port: UInt16, before: UDPCounterSample?) async -> StepOutcome {
     let sockets: [UDPSocketEntry]
     do {
-      sockets = try UDPSockets.read(port: port)
+      sockets = try await BlockingThreads.shared.value { try UDPSockets.read(port: port) }
     } catch {
       return StepOutcome(status: .warn, summary: "could not read the UDP socket table: \(error)")
     }
-    let after = try? UDPCounterSample.read()
+    let after = await BlockingThreads.shared.value { try? UDPCounterSample.read() }
     let bufferDrops = before.flatMap { before in after.map { $0.receiveBufferErrors - before.receiveBufferErrors } }
     for socket in sockets {
       detail(.socketState, "UDP \(socket.local)" + (socket.remote.map { " connected to \($0)" } ?? "")
@@ -144,4 +136,14 @@ extension ChecklistRun {
 enum CounterSampleBeforeProbes: Sendable {
   case tcp(TCPCounterSample?)
   case udp(UDPCounterSample?)
+
+  var tcp: TCPCounterSample? { if case let .tcp(sample) = self { sample } else { nil } }
+  var udp: UDPCounterSample? { if case let .udp(sample) = self { sample } else { nil } }
+}
+
+extension ChecklistRun {
+  /// This machine's TCP or UDP counters now (nil inside when /proc could not be read). Blocking: a /proc read.
+  static func counterSample(udp: Bool) -> CounterSampleBeforeProbes {
+    udp ? .udp(try? UDPCounterSample.read()) : .tcp(try? TCPCounterSample.read())
+  }
 }
