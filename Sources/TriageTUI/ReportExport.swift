@@ -1,9 +1,6 @@
 import FoundationEssentials
 import Triage
 import NetProbe
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The `e` export: the run on screen as the Markdown report and the JSON document `check` writes.
 public enum ReportExport {
@@ -43,15 +40,6 @@ public enum ReportExport {
       let plain = (0x30...0x39).contains(value) || (0x41...0x5A).contains(value) || (0x61...0x7A).contains(value) || scalar == "." || scalar == "-"
       return plain ? Character(scalar) : "_"
     })
-    return "nettriage-\(slug)-\(localTimeStamp(now))"
-  }
-
-  /// `20250101-120000` in the local time zone, as the file's time shows in `ls -l`.
-  static func localTimeStamp(_ date: Date) -> String {
-    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-    var parts = tm()
-    localtime_r(&seconds, &parts)
-    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-    return "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))-\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))"
+    return "nettriage-\(slug)-\(CompactTimestamp.string(secondsSinceEpoch: Int64(now.timeIntervalSince1970.rounded(.down)), utc: false))"
   }
 }

@@ -194,11 +194,7 @@ public enum BundleWriter {
 
   /// `nettriage-bundle-20250102-030405` (UTC).
   public static func defaultFolder(_ date: Date) -> String {
-    var calendar = Calendar(identifier: .gregorian)
-    calendar.timeZone = TimeZone(identifier: "UTC")!
-    let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-    func two(_ value: Int?) -> String { let text = String(value ?? 0); return text.count < 2 ? "0" + text : text }
-    return "nettriage-bundle-\(c.year ?? 0)\(two(c.month))\(two(c.day))-\(two(c.hour))\(two(c.minute))\(two(c.second))"
+    "nettriage-bundle-" + CompactTimestamp.string(secondsSinceEpoch: Int64(date.timeIntervalSince1970.rounded(.down)), utc: true)
   }
 
   /// The names a redacted bundle hides, the target's first: the target, the names on its hosts lines, this machine's
