@@ -217,7 +217,7 @@ public enum Renderer {
       let clock = max(snapshot.elapsedMicroseconds, state.ui.clockMicroseconds ?? 0)
       return StyledLine([Span(String(spinner) + " running ", .running), Span(Format.duration(clock))])
     }
-    if state.ui.stepByStep && !snapshot.isFinished { return StyledLine("step by step", .dim) }
+    if state.ui.stepByStep && snapshot.final == nil { return StyledLine("step by step", .dim) }
     return StyledLine("done in " + Format.duration(snapshot.elapsedMicroseconds), .dim)
   }
 

@@ -195,6 +195,28 @@ import Glibc
     #expect(last.steps.allSatisfy { $0.status.isFinished })
   }
 
+  /// Step by step, no verdict comes before every step has run: the evidence of steps not yet run is missing, not
+  /// clean (a closed port judged before its destination step ran came out "reachable"). The trace step, asked for
+  /// before the destination, says that it fills in with that step's probes.
+  @Test func stepByStepGivesNoVerdictUntilEveryStepHasRun() async throws {
+    let port = try unusedPort(type: Int32(SOCK_STREAM.rawValue))
+    let run = ChecklistRun(target: try Self.target("127.0.0.1:\(port)"), options: CheckOptions(connectProbes: 1, echoCount: 1))
+    var snapshot = await run.rerun(.pathPicture)
+    #expect(snapshot.final == nil && snapshot.diagnosis == nil)
+    snapshot = await run.rerun(.networkingTrace)
+    #expect(snapshot.step(.networkingTrace).status == .skip)
+    #expect(snapshot.step(.networkingTrace).summary.contains("destination step"), "\(snapshot.step(.networkingTrace).summary)")
+    for step in [StepID.localStack, .neighbours, .defaultGateway] {
+      snapshot = await run.rerun(step)
+      #expect(snapshot.final == nil, "a final verdict after \(step), before the destination step ran")
+    }
+    snapshot = await run.rerun(.destination)
+    #expect(snapshot.final == nil, "the socket-state step has not run yet")
+    #expect(snapshot.diagnosis?.id == .portClosed, "the destination's own provisional verdict shows")
+    snapshot = await run.rerun(.socketState)
+    #expect(snapshot.final?.diagnosis.id == .portClosed)
+  }
+
   /// Re-running the socket-state step alone, after a run and before any (for a server elsewhere too: it looks at this
   /// machine's connections to it, without waiting for a destination step that is not running).
   @Test func socketStateStepReRunsAlone() async throws {

@@ -195,9 +195,13 @@ public actor ChecklistRun {
   }
 
   private func finish() {
-    let diagnosis = Decision.diagnose(state.evidence)
-    state.final = TimedDiagnosis(diagnosis: diagnosis, atMicroseconds: elapsed)
     state.elapsedMicroseconds = elapsed
+    // Step by step, a verdict before every step has run would judge evidence nobody gathered yet ("reachable" before
+    // the destination was ever probed): no final verdict until the last step has run (the destination step's
+    // provisional one stays).
+    if !state.steps.contains(where: { $0.status == .pending }) {
+      state.final = TimedDiagnosis(diagnosis: Decision.diagnose(state.evidence), atMicroseconds: elapsed)
+    }
     state.isFinished = true
     publish()
     for subscriber in subscribers { subscriber.finish() }

@@ -11,6 +11,10 @@ extension ChecklistRun {
     await waitUntilFinished(.destination)
     if let unavailable = captureUnavailable { return .skip(unavailable.reason) }
     guard !destinationCaptures.isEmpty else {
+      // Step by step, this step comes before the destination's: its capture is taken around those probes.
+      if state.step(.destination).status == .pending {
+        return .skip("nothing to show yet: the capture is taken around the destination step's probes, and this step fills in when that step runs")
+      }
       return .skip(state.evidence.connects.isEmpty ? "no connect was made: nothing to capture" : "no capture was taken")
     }
     let route = await routeLookup()
