@@ -161,6 +161,13 @@ public enum Decision {
       let endpoint = values["endpoint"] ?? "the destination"
       let port = values["port"] ?? "?"
       if !answered.isEmpty {
+        // The address that answered, not the first tried: with a name of both families, the first may be the one
+        // that never did.
+        if let address = answered.first?.address {
+          values["address"] = address.host
+          values["endpoint"] = address.description
+        }
+        let endpoint = values["endpoint"] ?? endpoint
         let timing = handshakeTiming()
         let steppedLines = timing?.steppedLines() ?? []
         if evidence.localListenOverflowRising == true, answered.count < attempts.count || !steppedLines.isEmpty {
@@ -306,12 +313,55 @@ public enum Decision {
         if primary.id == .reachable, let loss = packetLoss() { findings.append(loss) }
         if primary.id == .reachable, let latency = highLatency() { findings.append(latency) }
       }
+      if primary.id == .reachable || primary.id == .listenQueueOverflow { findings += addressesThatNeverAnswered() }
       if let dns = evidence.dns, !dns.slowServers.isEmpty, primary.id != .dnsTimeout {
         findings.append(Finding(id: .dnsTimeout, severity: .secondary,
                                 summary: "a name server is dead or slow: \(dns.slowServers.joined(separator: ", ")); lookups wait for it before trying the next",
                                 evidence: dns.slowServers.map { "slow or silent: \($0)" }, values: values))
       }
       return findings
+    }
+
+    /// Addresses of the target that failed every attempt while another of its addresses answered (most often the
+    /// IPv6 address of a dual-stack name): the connection works here because the probe falls back, but a client
+    /// that tries that address first waits for its timeout, or fails where it does not fall back.
+    func addressesThatNeverAnswered() -> [Finding] {
+      guard let working = answered.first?.address else { return [] }
+      var order: [SocketAddress] = []
+      var byAddress: [SocketAddress: [ProbeAttempt]] = [:]
+      for attempt in attempts {
+        guard let address = attempt.address else { continue }
+        if byAddress[address] == nil { order.append(address) }
+        byAddress[address, default: []].append(attempt)
+      }
+      return order.compactMap { address -> Finding? in
+        let tries = byAddress[address] ?? []
+        guard !tries.contains(where: { $0.outcome.isAnswer }) else { return nil }
+        let precedence: [ProbeOutcome] = [.adminProhibited, .notPermitted, .hostUnreachable, .networkUnreachable, .refused]
+        let decisive = precedence.lazy.compactMap { outcome in tries.first { $0.outcome == outcome } }.first ?? tries[tries.count - 1]
+        let (id, what): (DiagnosisID, String) = switch decisive.outcome {
+        case .refused: (.portClosed, "was refused (RST)")
+        case .adminProhibited: (.adminProhibited, "was rejected: ICMP administratively prohibited from \(decisive.icmp?.sender?.description ?? "a firewall")")
+        case .hostUnreachable: (.hostUnreachable, "got host unreachable" + (decisive.icmp?.sender.map { " from \($0)" } ?? ""))
+        case .networkUnreachable: (.netUnreachable, "got network unreachable" + (decisive.icmp?.sender.map { " from \($0)" } ?? ""))
+        case .notPermitted: (.localFirewall, "was stopped by this machine's own filter (EPERM/EACCES)")
+        case .timedOut, .noReply: (evidence.transport == .udp ? .noResponse : .portFiltered, "got no answer (timed out)")
+        default: (.noResponse, "failed: \(decisive.outcome.rawValue)")
+        }
+        let family = { (address: SocketAddress) in address.family == .ipv6 ? "IPv6" : "IPv4" }
+        let count = tries.count == 1 ? "the attempt" : "every attempt (\(tries.count))"
+        var findingValues = values
+        findingValues["address"] = address.host
+        findingValues["endpoint"] = address.description
+        let lines = evidence.connects.flatMap { result in
+          result.attempts.filter { $0.address == address && $0.outcome != .cancelled }
+            .map { "\(result.kind.rawValue) \(address): \(ProbeText.describe($0, kind: result.kind))" }
+        }
+        return Finding(id: id, severity: .secondary,
+                       summary: "\(count) to \(address) (\(family(address))) \(what), while \(working) (\(family(working))) answered: "
+                         + "a client that tries \(address.host) first waits for its timeout, or fails if it does not fall back",
+                       evidence: lines, values: findingValues)
+      }
     }
 
     /// Probes that got no answer, and handshakes that completed only on a SYN retransmit: a SYN or its SYN-ACK was

@@ -1,4 +1,7 @@
 import NetProbe
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import Triage
 
@@ -265,5 +268,30 @@ import Testing
     let diagnosis = Decision.diagnose(evidence)
     #expect(diagnosis.id == .reachable)
     #expect(diagnosis.secondary.map(\.id) == [.dnsTimeout])
+  }
+
+  /// A dual-stack name whose IPv6 address never answers while IPv4 does: reachable, named by the address that
+  /// answered (not the first tried), with the silent address as a secondary finding of its own kind.
+  @Test func anAddressThatNeverAnsweredBesideOneThatDidIsASecondaryFinding() {
+    let v6 = SocketAddress(.v6([0xfd, 0, 0, 0x18, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10]), port: 80)
+    let probe = { ProbeResult(kind: .tcp, target: "www.lab.test:80", attempts: [Self.attempt(.timedOut, 1_000_000, errno: ETIMEDOUT, address: v6),
+                                                                              Self.attempt(.connected)]) }
+    let evidence = Evidence(transport: .tcp, route: Self.routed, echo: Self.alive, connects: [probe(), probe(), probe()])
+    let diagnosis = Decision.diagnose(evidence)
+    #expect(diagnosis.id == .reachable)
+    #expect(diagnosis.primary.summary.hasPrefix("198.18.2.10:80 completed"), "\(diagnosis.primary.summary)")
+    let silent = diagnosis.secondary.first { $0.id == .portFiltered }
+    #expect(silent?.summary.contains("every attempt (3) to [fd00:18:2::10]:80 (IPv6) got no answer") == true, "\(silent?.summary ?? "none")")
+    #expect(silent?.evidence.count == 3)
+    #expect(silent?.values["endpoint"] == "[fd00:18:2::10]:80")
+
+    // Refused on one address, connected on the other: port-closed for that address. One that answered once is fine.
+    let refusedThenConnected = ProbeResult(kind: .tcp, target: "www.lab.test:80",
+                                           attempts: [Self.attempt(.refused, errno: ECONNREFUSED, address: v6), Self.attempt(.connected)])
+    let mixed = Evidence(transport: .tcp, route: Self.routed, echo: Self.alive, connects: [refusedThenConnected])
+    #expect(Decision.diagnose(mixed).secondary.map(\.id) == [.portClosed])
+    let onceAnswered = Evidence(transport: .tcp, route: Self.routed, echo: Self.alive,
+                                connects: [refusedThenConnected, ProbeResult(kind: .tcp, target: "www.lab.test:80", attempts: [Self.attempt(.connected, address: v6)])])
+    #expect(Decision.diagnose(onceAnswered).secondary.isEmpty)
   }
 }
