@@ -51,7 +51,9 @@ public enum Decision {
 
     mutating func primaryFinding() -> Finding {
       if evidence.transport == .unix { return unixFinding() }
-      if let finding = localStackFinding() ?? nameFinding() ?? routeFinding() { return finding }
+      if let finding = localStackFinding() { return finding }
+      if let finding = nameFinding() { return finding }
+      if let finding = routeFinding() { return finding }
       return connectFinding()
     }
 
@@ -82,7 +84,7 @@ public enum Decision {
                      evidence: ["usable interfaces: 0"])
     }
 
-    func nameFinding() -> Finding? {
+    mutating func nameFinding() -> Finding? {
       guard evidence.targetIsName, let dns = evidence.dns else { return nil }
       let time = dns.elapsedMicroseconds.map { " after \(ProbeText.milliseconds($0))" } ?? ""
       // The system resolver's word, then what each server said to our own queries (the response code, or silence).
@@ -92,6 +94,14 @@ public enum Decision {
       case .nxdomain: return finding(.dnsNXDomain, "the name does not exist (NXDOMAIN)\(time)", evidence: ["resolver: no such name"] + queries)
       case .noAddress: return finding(.dnsNoAddress, "the name exists but has no address of the family asked for\(time)", evidence: ["resolver: no data"] + queries)
       case .timeout:
+        // A lower layer first: the gateway on the way to the name servers does not answer ARP/ND.
+        if let gateway = evidence.gatewayNeighbour, gateway.failed {
+          values["gateway"] = gateway.address.description
+          return finding(.gatewayUnreachable,
+                         "the gateway \(gateway.address) did not answer ARP/ND: the name servers behind it cannot be reached, so the name did not resolve"
+                           + (dns.elapsedMicroseconds.map { " (the resolver gave up after \(ProbeText.milliseconds($0)))" } ?? ""),
+                         evidence: neighbourLines() + ["resolver: timed out"] + queries)
+        }
         let silent = dns.queries == nil ? dns.slowServers.map { "no answer from \($0)" } : []
         return finding(.dnsTimeout, "no name server answered in time\(time)", evidence: ["resolver: timed out"] + silent + queries)
       case .servfail: return finding(.dnsServFail, "the name server failed to answer (SERVFAIL or REFUSED)\(time)", evidence: ["resolver: server failure"] + queries)

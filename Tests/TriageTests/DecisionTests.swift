@@ -294,4 +294,18 @@ import Testing
                                 connects: [refusedThenConnected, ProbeResult(kind: .tcp, target: "www.lab.test:80", attempts: [Self.attempt(.connected, address: v6)])])
     #expect(Decision.diagnose(onceAnswered).secondary.isEmpty)
   }
+
+  /// A name that times out because the gateway toward the name servers is dead: the lower layer is the verdict.
+  @Test func aDeadGatewayExplainsANameThatTimesOut() {
+    let dns = DNSEvidence(outcome: .timeout, elapsedMicroseconds: 310_000)
+    var evidence = Evidence(transport: .tcp, targetIsName: true, dns: dns)
+    #expect(Decision.diagnose(evidence).id == .dnsTimeout)
+    evidence.gatewayNeighbour = NeighbourEvidence(address: Self.router, state: .failed)
+    let diagnosis = Decision.diagnose(evidence)
+    #expect(diagnosis.id == .gatewayUnreachable)
+    #expect(diagnosis.primary.summary.contains("198.18.1.1 did not answer ARP/ND: the name servers behind it"), "\(diagnosis.primary.summary)")
+    #expect(diagnosis.primary.values["gateway"] == "198.18.1.1")
+    evidence.gatewayNeighbour = NeighbourEvidence(address: Self.router, state: .reachable)
+    #expect(Decision.diagnose(evidence).id == .dnsTimeout)
+  }
 }

@@ -23,10 +23,20 @@ extension ChecklistRun {
     if let target {
       if case .unix = target.target { return .skip("a unix socket does not use a gateway") }
       if target.isLoopback { return .skip("the target is this host: no gateway on the path") }
-      guard let lookup = await routeLookup(), lookup.status == .found else { return .skip("no route to the target") }
-      guard let routed = lookup.gateway else { return .skip("the target is on-link: no gateway on the path") }
-      gateway = routed
-      interfaceIndex = lookup.interfaceIndex
+      if let lookup = await routeLookup() {
+        guard lookup.status == .found else { return .skip("no route to the target") }
+        guard let routed = lookup.gateway else { return .skip("the target is on-link: no gateway on the path") }
+        gateway = routed
+        interfaceIndex = lookup.interfaceIndex
+      } else {
+        // The name did not resolve: the gateway on the way to the name server may be why (a dead gateway leaves every
+        // name unresolved before any connect).
+        guard let (server, lookup) = await routeToFirstNameServer() else { return .skip("the name did not resolve and no name server is routed via a gateway") }
+        guard let routed = lookup.gateway else { return .skip("the name did not resolve; the name server \(server) is on-link: no gateway on its path") }
+        detail(.defaultGateway, "the name did not resolve: checking the gateway on the way to the name server \(server)")
+        gateway = routed
+        interfaceIndex = lookup.interfaceIndex
+      }
     } else {
       guard let table = try? await BlockingThreads.shared.value({ try Routes.mainTable() }),
             let first = table.defaultGateways.first(where: { $0.gateway != nil && $0.family == .ipv4 }) ?? table.defaultGateways.first(where: { $0.gateway != nil }),
@@ -53,6 +63,15 @@ extension ChecklistRun {
       }
     }
     return outcome
+  }
+
+  /// The first configured name server and the kernel's route to it; nil without a name server or a route.
+  private func routeToFirstNameServer() async -> (IPAddress, RouteLookup)? {
+    await BlockingThreads.shared.value {
+      guard let server = ResolverConfiguration.read().nameServers.first?.address,
+            let lookup = try? Routes.lookup(server), lookup.status == .found else { return nil }
+      return (server, lookup)
+    }
   }
 
   private func neighbourCheck(_ address: IPAddress, interfaceIndex: Int?, step: StepID) async -> NeighbourCheck? {
