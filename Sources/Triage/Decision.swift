@@ -94,7 +94,8 @@ public enum Decision {
       case .nxdomain: return finding(.dnsNXDomain, "the name does not exist (NXDOMAIN)\(time)", evidence: ["resolver: no such name"] + queries)
       case .noAddress: return finding(.dnsNoAddress, "the name exists but has no address of the family asked for\(time)", evidence: ["resolver: no data"] + queries)
       case .timeout:
-        // A lower layer first: the gateway on the way to the name servers does not answer ARP/ND.
+        // A lower layer first: no route or no link to the name server, or its gateway does not answer ARP/ND.
+        if let finding = nameServerPathFinding(queries: queries) { return finding }
         if let gateway = evidence.gatewayNeighbour, gateway.failed {
           values["gateway"] = gateway.address.description
           return finding(.gatewayUnreachable,
@@ -106,6 +107,26 @@ public enum Decision {
         return finding(.dnsTimeout, "no name server answered in time\(time)", evidence: ["resolver: timed out"] + silent + queries)
       case .servfail: return finding(.dnsServFail, "the name server failed to answer (SERVFAIL or REFUSED)\(time)", evidence: ["resolver: server failure"] + queries)
       case .noServers: return finding(.dnsNoServers, "no name server is configured (resolv.conf has no nameserver)", evidence: ["resolv.conf: no nameserver lines"])
+      }
+    }
+
+    /// The name timed out and the path to its name server shows why: no route, a reject route, or a dead link.
+    func nameServerPathFinding(queries: [String]) -> Finding? {
+      guard let server = evidence.nameServer, let route = evidence.nameServerRoute else { return nil }
+      let why = "so the name did not resolve"
+      switch route.kind {
+      case .none:
+        return finding(.noRoute, "the routing table has no route to the name server \(server) (no default gateway and no matching prefix), \(why)",
+                       evidence: ["route lookup for \(server): no route (ENETUNREACH)", "resolver: timed out"] + queries)
+      case .unreachable, .prohibit, .blackhole:
+        return finding(.noRoute, "the routing table sends the name server \(server) to a \(route.kind.rawValue) route, \(why)",
+                       evidence: ["route lookup for \(server): type \(route.kind.rawValue)", "resolver: timed out"] + queries)
+      case .unicast, .local:
+        guard route.interfaceUp == false || route.carrier == false else { return nil }
+        let name = route.interface ?? "the egress interface"
+        let state = route.interfaceUp == false ? "is administratively down" : "has no carrier (cable, switch port or peer down)"
+        return finding(.linkDown, "\(name), the way to the name server \(server), \(state), \(why)",
+                       evidence: ["route lookup for \(server): via \(name)", "\(name): up=\(route.interfaceUp.map(String.init) ?? "?") carrier=\(route.carrier.map(String.init) ?? "?")", "resolver: timed out"] + queries)
       }
     }
 

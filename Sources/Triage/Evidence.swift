@@ -39,6 +39,10 @@ public struct Evidence: Codable, Sendable, Hashable {
 
   /// A traceroute toward the destination run while its connect went unanswered.
   public var pathTrace: PathTraceEvidence?
+  /// When the name did not resolve: the first configured name server and the route to it, so that a dead link,
+  /// route or gateway on the way is seen as the cause rather than "DNS".
+  public var nameServer: IPAddress?
+  public var nameServerRoute: RouteEvidence?
 
   public init(transport: Transport, targetIsLoopback: Bool = false, targetIsName: Bool = false, interfaces: InterfaceEvidence? = nil,
               dns: DNSEvidence? = nil, route: RouteEvidence? = nil, gatewayNeighbour: NeighbourEvidence? = nil,

@@ -308,4 +308,21 @@ import Testing
     evidence.gatewayNeighbour = NeighbourEvidence(address: Self.router, state: .reachable)
     #expect(Decision.diagnose(evidence).id == .dnsTimeout)
   }
+
+  /// The same for a name server the routing table cannot reach, or whose link is down.
+  @Test func noRouteOrNoLinkToTheNameServerExplainsANameThatTimesOut() {
+    var evidence = Evidence(transport: .tcp, targetIsName: true, dns: DNSEvidence(outcome: .timeout, elapsedMicroseconds: 200))
+    evidence.nameServer = .v4(198, 18, 2, 10)
+    evidence.nameServerRoute = RouteEvidence(kind: .none)
+    #expect(Decision.diagnose(evidence).id == .noRoute)
+    #expect(Decision.diagnose(evidence).primary.summary.contains("no route to the name server 198.18.2.10"))
+    evidence.nameServerRoute = RouteEvidence(kind: .unicast, interface: "eth0", interfaceUp: true, carrier: false, gateway: Self.router)
+    #expect(Decision.diagnose(evidence).id == .linkDown)
+    evidence.nameServerRoute = RouteEvidence(kind: .unicast, interface: "eth0", interfaceUp: true, carrier: true, gateway: Self.router)
+    #expect(Decision.diagnose(evidence).id == .dnsTimeout)
+    // A server that answered with a failure is reachable: its path is not the cause.
+    evidence.dns = DNSEvidence(outcome: .servfail)
+    evidence.nameServerRoute = RouteEvidence(kind: .none)
+    #expect(Decision.diagnose(evidence).id == .dnsServFail)
+  }
 }

@@ -169,6 +169,8 @@ public actor ChecklistRun {
     switch step {
     case .pathPicture:
       state.evidence.route = nil
+      state.evidence.nameServer = nil
+      state.evidence.nameServerRoute = nil
       routeTask = nil
     case .networkingTrace:
       state.evidence.packets = nil

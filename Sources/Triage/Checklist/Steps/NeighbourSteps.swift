@@ -31,7 +31,8 @@ extension ChecklistRun {
       } else {
         // The name did not resolve: the gateway on the way to the name server may be why (a dead gateway leaves every
         // name unresolved before any connect).
-        guard let (server, lookup) = await routeToFirstNameServer() else { return .skip("the name did not resolve and no name server is routed via a gateway") }
+        guard let (server, lookup) = await routeToFirstNameServer() else { return .skip("the name did not resolve, and no name server is configured") }
+        guard lookup.status == .found else { return .skip("the name did not resolve, and there is no route to its name server \(server)") }
         guard let routed = lookup.gateway else { return .skip("the name did not resolve; the name server \(server) is on-link: no gateway on its path") }
         detail(.defaultGateway, "the name did not resolve: checking the gateway on the way to the name server \(server)")
         gateway = routed
@@ -63,15 +64,6 @@ extension ChecklistRun {
       }
     }
     return outcome
-  }
-
-  /// The first configured name server and the kernel's route to it; nil without a name server or a route.
-  private func routeToFirstNameServer() async -> (IPAddress, RouteLookup)? {
-    await BlockingThreads.shared.value {
-      guard let server = ResolverConfiguration.read().nameServers.first?.address,
-            let lookup = try? Routes.lookup(server), lookup.status == .found else { return nil }
-      return (server, lookup)
-    }
   }
 
   private func neighbourCheck(_ address: IPAddress, interfaceIndex: Int?, step: StepID) async -> NeighbourCheck? {

@@ -19,7 +19,7 @@ extension ChecklistRun {
     guard let target else { return await defaultRoutesPicture() }
     if case .unix = target.target { return .skip("a unix socket does not cross the network") }
     let resolved = await resolvedTarget()
-    guard !resolved.addresses.isEmpty else { return .skip("the name did not resolve: no address to look up") }
+    guard !resolved.addresses.isEmpty else { return await nameServerPathPicture() }
     guard let lookup = await routeLookup() else {
       return StepOutcome(status: .warn, summary: "the kernel's route lookup failed: path unknown")
     }
@@ -46,6 +46,41 @@ extension ChecklistRun {
     let placement = lookup.type == .local ? "this host" : lookup.gateway.map { "via gateway \($0)" } ?? "on-link"
     return StepOutcome(status: .pass, summary: "\(lookup.destination) \(placement) dev \(lookup.interface ?? "?")"
                        + (lookup.preferredSource.map { " src \($0)" } ?? ""))
+  }
+
+  /// The name did not resolve: the path to the first name server instead, as the reason may lie on the way there.
+  private func nameServerPathPicture() async -> StepOutcome {
+    guard let (server, lookup) = await routeToFirstNameServer() else {
+      return .skip("the name did not resolve, and no name server is configured to picture the path to")
+    }
+    detail(.pathPicture, "the name did not resolve: the path to its name server \(server) instead")
+    detail(.pathPicture, "route: " + lookup.summary)
+    let interfaces = (try? await BlockingThreads.shared.value { try Interfaces.list() }) ?? []
+    let route = Self.routeEvidence(lookup, egress: interfaces.first { $0.name == lookup.interface })
+    updateEvidence {
+      $0.nameServer = server
+      $0.nameServerRoute = route
+    }
+    let prefix = "the name did not resolve; its name server \(server): "
+    switch lookup.status {
+    case .noRoute: return StepOutcome(status: .fail, summary: prefix + "no route to it")
+    case .rejected: return StepOutcome(status: .fail, summary: prefix + "a \(lookup.type?.rawValue ?? "reject") route refuses it")
+    case .found: break
+    }
+    if route.interfaceUp == false || route.carrier == false {
+      return StepOutcome(status: .fail, summary: prefix + "egress \(lookup.interface ?? "?") is down or has no carrier")
+    }
+    let placement = lookup.type == .local ? "this host" : lookup.gateway.map { "via gateway \($0)" } ?? "on-link"
+    return StepOutcome(status: .info, summary: prefix + "\(placement) dev \(lookup.interface ?? "?")")
+  }
+
+  /// The first configured name server and the kernel's route to it (found or not); nil without a name server.
+  func routeToFirstNameServer() async -> (IPAddress, RouteLookup)? {
+    await BlockingThreads.shared.value {
+      guard let server = ResolverConfiguration.read().nameServers.first?.address,
+            let lookup = try? Routes.lookup(server) else { return nil }
+      return (server, lookup)
+    }
   }
 
   static func routeEvidence(_ lookup: RouteLookup, egress: NetworkInterface?) -> RouteEvidence {
