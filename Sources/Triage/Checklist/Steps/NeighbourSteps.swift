@@ -6,7 +6,8 @@ extension ChecklistRun {
     guard let target else { return .skip("no target: the gateway step checks the gateway's ARP/ND") }
     if case .unix = target.target { return .skip("a unix socket has no neighbours") }
     if target.isLoopback { return .skip("the target is this host") }
-    guard let lookup = await routeLookup(), lookup.status == .found else { return .skip("no route to the target") }
+    guard let lookup = await routeLookup() else { return .skip("the name did not resolve: no address to look up") }
+    guard lookup.status == .found else { return .skip("no route to the target") }
     guard lookup.isOnLink else {
       return .skip("the target is not on-link: it is routed via \(lookup.gateway.map(String.init(describing:)) ?? "a gateway")")
     }
@@ -20,6 +21,7 @@ extension ChecklistRun {
   func defaultGatewayStep() async -> StepOutcome {
     let gateway: IPAddress
     let interfaceIndex: Int?
+    var towardNameServer = false
     if let target {
       if case .unix = target.target { return .skip("a unix socket does not use a gateway") }
       if target.isLoopback { return .skip("the target is this host: no gateway on the path") }
@@ -30,11 +32,16 @@ extension ChecklistRun {
         interfaceIndex = lookup.interfaceIndex
       } else {
         // The name did not resolve: the gateway on the way to the name server may be why (a dead gateway leaves every
-        // name unresolved before any connect).
+        // name unresolved before any connect). Not when a server answered (no such name, a server failure): its path works.
+        let unanswered: Set<ResolutionError.Kind> = [.tryAgain, .timedOut, .system]
+        guard let kind = await resolvedTarget().error?.kind, unanswered.contains(kind) else {
+          return .skip("the name did not resolve, but a name server answered: the path to it works")
+        }
         guard let (server, lookup) = await routeToFirstNameServer() else { return .skip("the name did not resolve, and no name server is configured") }
         guard lookup.status == .found else { return .skip("the name did not resolve, and there is no route to its name server \(server)") }
         guard let routed = lookup.gateway else { return .skip("the name did not resolve; the name server \(server) is on-link: no gateway on its path") }
         detail(.defaultGateway, "the name did not resolve: checking the gateway on the way to the name server \(server)")
+        towardNameServer = true
         gateway = routed
         interfaceIndex = lookup.interfaceIndex
       }
@@ -52,8 +59,9 @@ extension ChecklistRun {
     }
     updateEvidence { $0.gatewayNeighbour = Self.neighbourEvidence(check) }
     var outcome = Self.neighbourOutcome(check)
-    // The gateway's echo is the path's baseline round trip: what "high latency" is measured against.
-    if check.isAnswered {
+    // The gateway's echo is the path's baseline round trip: what "high latency" is measured against (with no
+    // address to connect to, there is nothing to measure against it).
+    if check.isAnswered && !towardNameServer {
       let echo = await echo(SocketAddress(gateway, port: 0), step: .defaultGateway, count: 2, interval: .milliseconds(10),
                             timeout: .seconds(1))
       if let baseline = echo.roundTripMicroseconds.min() {
