@@ -113,41 +113,33 @@ public enum Decision {
     /// The name timed out and the path to its name server shows why: no route, a reject route, or a dead link.
     func nameServerPathFinding(queries: [String]) -> Finding? {
       guard let server = evidence.nameServer, let route = evidence.nameServerRoute else { return nil }
-      let why = "so the name did not resolve"
+      return blockedRouteFinding(route, toward: "the name server \(server)", lookup: "route lookup for \(server)",
+                                 linkEnding: " (the way to the name server \(server)), so the name did not resolve",
+                                 ending: ", so the name did not resolve", more: ["resolver: timed out"] + queries)
+    }
+
+    /// A route that stops packets before any leaves: none, a reject type, or an egress interface without link.
+    func blockedRouteFinding(_ route: RouteEvidence, toward address: String, lookup: String = "route lookup",
+                             linkEnding: String = "", ending: String = "", more: [String] = []) -> Finding? {
       switch route.kind {
       case .none:
-        return finding(.noRoute, "the routing table has no route to the name server \(server) (no default gateway and no matching prefix), \(why)",
-                       evidence: ["route lookup for \(server): no route (ENETUNREACH)", "resolver: timed out"] + queries)
+        return finding(.noRoute, "the routing table has no route to \(address): no default gateway and no matching prefix" + ending,
+                       evidence: ["\(lookup): no route (ENETUNREACH)"] + more)
       case .unreachable, .prohibit, .blackhole:
-        return finding(.noRoute, "the routing table sends the name server \(server) to a \(route.kind.rawValue) route, \(why)",
-                       evidence: ["route lookup for \(server): type \(route.kind.rawValue)", "resolver: timed out"] + queries)
+        return finding(.noRoute, "the routing table sends \(address) to a \(route.kind.rawValue) route: the kernel refuses to send" + ending,
+                       evidence: ["\(lookup): type \(route.kind.rawValue)"] + more)
       case .unicast, .local:
         guard route.interfaceUp == false || route.carrier == false else { return nil }
         let name = route.interface ?? "the egress interface"
         let state = route.interfaceUp == false ? "is administratively down" : "has no carrier (cable, switch port or peer down)"
-        return finding(.linkDown, "\(name), the way to the name server \(server), \(state), \(why)",
-                       evidence: ["route lookup for \(server): via \(name)", "\(name): up=\(route.interfaceUp.map(String.init) ?? "?") carrier=\(route.carrier.map(String.init) ?? "?")", "resolver: timed out"] + queries)
+        return finding(.linkDown, "\(name) \(state)" + linkEnding,
+                       evidence: ["\(lookup): via \(name)", "\(name): up=\(route.interfaceUp.map(String.init) ?? "?") carrier=\(route.carrier.map(String.init) ?? "?")"] + more)
       }
     }
 
     func routeFinding() -> Finding? {
       guard !evidence.targetIsLoopback, let route = evidence.route else { return nil }
-      let address = values["address"] ?? "the destination"
-      switch route.kind {
-      case .none:
-        return finding(.noRoute, "the routing table has no route to \(address): no default gateway and no matching prefix",
-                       evidence: ["route lookup: no route (ENETUNREACH)"])
-      case .unreachable, .prohibit, .blackhole:
-        return finding(.noRoute, "the routing table sends \(address) to a \(route.kind.rawValue) route: the kernel refuses to send",
-                       evidence: ["route lookup: type \(route.kind.rawValue)"])
-      case .unicast, .local:
-        break
-      }
-      if route.interfaceUp == false || route.carrier == false {
-        let name = route.interface ?? "the egress interface"
-        let state = route.interfaceUp == false ? "is administratively down" : "has no carrier (cable, switch port or peer down)"
-        return finding(.linkDown, "\(name) \(state)", evidence: ["route lookup: via \(name)", "\(name): up=\(route.interfaceUp.map(String.init) ?? "?") carrier=\(route.carrier.map(String.init) ?? "?")"])
-      }
+      if let blocked = blockedRouteFinding(route, toward: values["address"] ?? "the destination") { return blocked }
       if route.gatewayFitsSubnet == false, let gateway = route.gateway {
         return finding(.gatewayOffSubnet, "the gateway \(gateway) is not inside any prefix of \(route.interface ?? "its interface"): the network IDs differ",
                        evidence: ["route lookup: via \(gateway) dev \(route.interface ?? "?")"])
@@ -368,8 +360,7 @@ public enum Decision {
       return order.compactMap { address -> Finding? in
         let tries = byAddress[address] ?? []
         guard !tries.contains(where: { $0.outcome.isAnswer }) else { return nil }
-        let precedence: [ProbeOutcome] = [.adminProhibited, .notPermitted, .hostUnreachable, .networkUnreachable, .refused]
-        let decisive = precedence.lazy.compactMap { outcome in tries.first { $0.outcome == outcome } }.first ?? tries[tries.count - 1]
+        guard let decisive = Self.decisive(among: tries) else { return nil }
         let (id, what): (DiagnosisID, String) = switch decisive.outcome {
         case .refused: (.portClosed, "was refused (RST)")
         case .adminProhibited: (.adminProhibited, "was rejected: ICMP administratively prohibited from \(decisive.icmp?.sender?.description ?? "a firewall")")
@@ -448,7 +439,9 @@ public enum Decision {
     // MARK: helpers
 
     /// The attempt that says most: an error with meaning beats a timeout.
-    func decisiveAttempt() -> ProbeAttempt? {
+    func decisiveAttempt() -> ProbeAttempt? { Self.decisive(among: attempts) }
+
+    static func decisive(among attempts: [ProbeAttempt]) -> ProbeAttempt? {
       let precedence: [ProbeOutcome] = [.adminProhibited, .notPermitted, .networkDown, .addressUnavailable, .addressInUse, .descriptorLimit,
                                          .hostUnreachable, .networkUnreachable, .refused]
       for outcome in precedence {

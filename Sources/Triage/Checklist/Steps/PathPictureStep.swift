@@ -32,14 +32,7 @@ extension ChecklistRun {
     }
     let evidence = Self.routeEvidence(lookup, egress: egress)
     updateEvidence { $0.route = evidence }
-    switch lookup.status {
-    case .noRoute: return StepOutcome(status: .fail, summary: "no route to \(lookup.destination)")
-    case .rejected: return StepOutcome(status: .fail, summary: "a \(lookup.type?.rawValue ?? "reject") route refuses \(lookup.destination)")
-    case .found: break
-    }
-    if evidence.interfaceUp == false || evidence.carrier == false {
-      return StepOutcome(status: .fail, summary: "egress \(lookup.interface ?? "?") is down or has no carrier")
-    }
+    if let blocked = Self.blockedPath(lookup, evidence) { return StepOutcome(status: .fail, summary: blocked) }
     if lookup.gatewayFit == .offSubnet {
       return StepOutcome(status: .fail, summary: "gateway \(lookup.gateway.map(String.init(describing:)) ?? "?") is outside \(lookup.interface ?? "the interface")'s prefixes")
     }
@@ -62,14 +55,7 @@ extension ChecklistRun {
       $0.nameServerRoute = route
     }
     let prefix = "the name did not resolve; its name server \(server): "
-    switch lookup.status {
-    case .noRoute: return StepOutcome(status: .fail, summary: prefix + "no route to it")
-    case .rejected: return StepOutcome(status: .fail, summary: prefix + "a \(lookup.type?.rawValue ?? "reject") route refuses it")
-    case .found: break
-    }
-    if route.interfaceUp == false || route.carrier == false {
-      return StepOutcome(status: .fail, summary: prefix + "egress \(lookup.interface ?? "?") is down or has no carrier")
-    }
+    if let blocked = Self.blockedPath(lookup, route) { return StepOutcome(status: .fail, summary: prefix + blocked) }
     let placement = lookup.type == .local ? "this host" : lookup.gateway.map { "via gateway \($0)" } ?? "on-link"
     return StepOutcome(status: .info, summary: prefix + "\(placement) dev \(lookup.interface ?? "?")")
   }
@@ -81,6 +67,17 @@ extension ChecklistRun {
             let lookup = try? Routes.lookup(server) else { return nil }
       return (server, lookup)
     }
+  }
+
+  /// What stops packets on this path before any leaves, in words; nil when nothing does.
+  static func blockedPath(_ lookup: RouteLookup, _ route: RouteEvidence) -> String? {
+    switch lookup.status {
+    case .noRoute: return "no route to \(lookup.destination)"
+    case .rejected: return "a \(lookup.type?.rawValue ?? "reject") route refuses \(lookup.destination)"
+    case .found: break
+    }
+    if route.interfaceUp == false || route.carrier == false { return "egress \(lookup.interface ?? "?") is down or has no carrier" }
+    return nil
   }
 
   static func routeEvidence(_ lookup: RouteLookup, egress: NetworkInterface?) -> RouteEvidence {
