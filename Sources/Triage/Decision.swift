@@ -22,6 +22,9 @@ public enum Decision {
   /// that loses a quarter of its packets each way still brings 3 echoes of 3 back one time in six, 8 of 8 one time
   /// in a hundred.
   static let cleanEchoReplies = 8
+  /// Echo requests needed before lost replies count as packet loss (two or more lost), and before none answered
+  /// counts as ICMP filtered rather than bad luck on a lossy path: the destination step tops up to this many.
+  static let echoesForLoss = 8
 
   struct Context {
     let evidence: Evidence
@@ -393,13 +396,22 @@ public enum Decision {
       let lost = probes.filter { !$0.outcome.isAnswer }.count
       let timing = handshakeTiming()
       let late = timing?.stepped.count ?? 0
-      guard (probes.count >= 2 && lost > 0) || late > 0 else { return nil }
+      // Echoes lost while others came back (enough sent): the path loses packets, whatever the handshakes met.
+      // None back at all is ICMP filtered, not loss.
+      let echoLost = evidence.echo.flatMap { echo -> (lost: Int, sent: Int)? in
+        guard echo.skippedReason == nil, echo.sent >= Decision.echoesForLoss, echo.replies > 0, echo.sent - echo.replies >= 2 else { return nil }
+        return (echo.sent - echo.replies, echo.sent)
+      }
+      guard (probes.count >= 2 && lost > 0) || late > 0 || echoLost != nil else { return nil }
       var parts: [String] = []
       if lost > 0 {
         parts.append("\(lost) of \(probes.count) probes got no answer (\(ProbeText.decimal(Double(lost) * 100 / Double(probes.count), places: 1))% loss)")
       }
       if late > 0 {
         parts.append("\(late) of \(answered.count) handshakes completed only on a SYN retransmit: a SYN or its SYN-ACK was lost")
+      }
+      if let echoLost {
+        parts.append("\(echoLost.lost) of \(echoLost.sent) echo requests got no reply (\(ProbeText.decimal(Double(echoLost.lost) * 100 / Double(echoLost.sent), places: 1))% loss)")
       }
       var couldNotTell: [String] = []
       if late > 0 {

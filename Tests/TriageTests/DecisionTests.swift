@@ -325,4 +325,21 @@ import Testing
     evidence.nameServerRoute = RouteEvidence(kind: .none)
     #expect(Decision.diagnose(evidence).id == .dnsServFail)
   }
+
+  /// Echo replies lost while the port answers: with enough requests, some lost is packet loss (even when every
+  /// handshake came through at once), none back is ICMP filtered, and a few requests say nothing.
+  @Test func lostEchoRepliesBesideWorkingHandshakesArePacketLossOnlyWithEnoughRequests() {
+    let handshakes = Self.tcp(Self.attempt(.connected), Self.attempt(.connected), Self.attempt(.connected))
+    func diagnosis(sent: Int, replies: Int) -> Diagnosis {
+      let echo = EchoEvidence(sent: sent, replies: replies, roundTripMicroseconds: Array(repeating: 900, count: replies))
+      return Decision.diagnose(Evidence(transport: .tcp, route: Self.routed, echo: echo, connects: handshakes))
+    }
+    let lossy = diagnosis(sent: Decision.echoesForLoss, replies: Decision.echoesForLoss - 3)
+    #expect(lossy.id == .reachable)
+    #expect(lossy.secondary.map(\.id) == [.packetLoss])
+    #expect(lossy.secondary.first?.summary == "3 of 8 echo requests got no reply (37.5% loss)")
+    #expect(diagnosis(sent: Decision.echoesForLoss, replies: Decision.echoesForLoss - 1).secondary.isEmpty, "one lost reply is noise")
+    #expect(diagnosis(sent: 3, replies: 1).secondary.isEmpty, "three requests say nothing")
+    #expect(diagnosis(sent: Decision.echoesForLoss, replies: 0).secondary.map(\.id) == [.icmpBlocked])
+  }
 }

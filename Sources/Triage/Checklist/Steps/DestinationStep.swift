@@ -117,12 +117,19 @@ extension ChecklistRun {
       var echo = await echoTask.value
       // Handshakes that completed only on a SYN retransmit mean lost SYNs: on a lossy path, or at a listener whose
       // accept queue is full. Echoes tell them apart (a lossy path loses some of them too), so ping tops up to 10
-      // requests, 20 ms apart, each given 250 ms.
+      // requests, 20 ms apart, each given 250 ms. Lost echo replies while the port answers mean either a lossy path
+      // or ICMP filtered: three requests cannot tell (a path losing a quarter each way loses all three one time in
+      // twelve), eight can (one time in 750); with the handshakes' round trip known, each gets three of them (at
+      // least 20 ms), so only the final verdict waits, and little.
       let firstRetransmit = state.evidence.synRetransmits?.retransmitMicroseconds.first ?? 1_000_000
-      if echo.skippedReason == nil, echo.sent < 10,
-         results.contains(where: { $0.outcome.isAnswer && $0.elapsedMicroseconds >= firstRetransmit - 50_000 }) {
-        let more = await self.echo(echoAddress, step: .destination, count: 10 - echo.sent, interval: .milliseconds(20),
-                                   timeout: min(options.timeout, .milliseconds(250)))
+      let retransmitted = results.contains(where: { $0.outcome.isAnswer && $0.elapsedMicroseconds >= firstRetransmit - 50_000 })
+      let wanted = retransmitted ? 10 : Decision.echoesForLoss
+      if echo.skippedReason == nil, echo.sent < wanted, retransmitted || echo.replies < echo.sent {
+        let (interval, wait): (Duration, Duration) = retransmitted
+          ? (.milliseconds(20), .milliseconds(250))
+          : (.milliseconds(5), .microseconds(max(20_000, 3 * fastest)))
+        let more = await self.echo(echoAddress, step: .destination, count: wanted - echo.sent, interval: interval,
+                                   timeout: min(options.timeout, wait))
         echo.sent += more.sent
         echo.replies += more.replies
         echo.roundTripMicroseconds += more.roundTripMicroseconds
