@@ -384,7 +384,11 @@ public enum Decision {
         }
         return Finding(id: id, severity: .secondary,
                        summary: "\(count) to \(address) (\(family(address))) \(what), while \(working) (\(family(working))) answered: "
-                         + "a client that tries \(address.host) first waits for its timeout, or fails if it does not fall back",
+                         + "a client that tries \(address.host) first waits for its timeout, or fails if it does not fall back"
+                         + (address.family != working.family
+                            ? "; fix \(family(address)) to it (route, firewall, the service listening on it) or take the name's "
+                              + (address.family == .ipv6 ? "AAAA" : "A") + " record away"
+                            : ""),
                        evidence: lines, values: findingValues)
       }
     }

@@ -283,6 +283,7 @@ import Testing
     let silent = diagnosis.secondary.first { $0.id == .portFiltered }
     #expect(silent?.summary.contains("every attempt (3) to [fd00:18:2::10]:80 (IPv6) got no answer") == true, "\(silent?.summary ?? "none")")
     #expect(silent?.evidence.count == 3)
+    #expect(silent?.summary.hasSuffix("fix IPv6 to it (route, firewall, the service listening on it) or take the name's AAAA record away") == true)
     #expect(silent?.values["endpoint"] == "[fd00:18:2::10]:80")
 
     // Refused on one address, connected on the other: port-closed for that address. One that answered once is fine.
