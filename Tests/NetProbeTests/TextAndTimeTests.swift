@@ -45,4 +45,16 @@ import Glibc
     }
     #expect(ran == "a-name-longer-t")
   }
+
+  /// A name cut at 15 bytes inside a character loses that whole character rather than failing.
+  @Test func detachedThreadNameIsCutAtACharacter() async {
+    let ran = await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
+      let started = DetachedThread.start(name: "abcdefghijklmnü") {
+        let name = (try? FileAccess.readText("/proc/thread-self/comm").get()) ?? "unreadable"
+        continuation.resume(returning: String(name.trimmingWhitespace()))
+      }
+      if !started { continuation.resume(returning: "not started") }
+    }
+    #expect(ran == "abcdefghijklmn")
+  }
 }

@@ -25,7 +25,10 @@ public enum DetachedThread {
       Unmanaged<Work>.fromOpaque(context).release()
       return false
     }
-    if let name { _ = nt_set_thread_name(thread, String(name.utf8.prefix(15))!) }  // the kernel keeps 15 bytes
+    if var name {
+      while name.utf8.count > 15 { name.removeLast() }  // the kernel keeps 15 bytes; cut whole characters
+      _ = nt_set_thread_name(thread, name)
+    }
     return true
   }
 
