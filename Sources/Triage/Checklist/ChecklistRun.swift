@@ -16,6 +16,7 @@ public actor ChecklistRun {
   /// Facts several steps wait for, computed once per run.
   var resolutionTask: Task<ResolvedTarget, Never>?
   var routeTask: Task<RouteLookup?, Never>?
+  var nameServerRouteTask: Task<(IPAddress, RouteLookup)?, Never>?
   /// The destination's first connect is still waiting for its answer.
   var connectPending = false
   /// Echo results so far, per address, while a ping runs.
@@ -172,6 +173,7 @@ public actor ChecklistRun {
       state.evidence.nameServer = nil
       state.evidence.nameServerRoute = nil
       routeTask = nil
+      nameServerRouteTask = nil
     case .networkingTrace:
       state.evidence.packets = nil
       state.trace = nil

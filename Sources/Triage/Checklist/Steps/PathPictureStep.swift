@@ -61,12 +61,19 @@ extension ChecklistRun {
   }
 
   /// The first configured name server and the kernel's route to it (found or not); nil without a name server.
+  /// Looked up once per run: the path picture and the gateway step both ask.
   func routeToFirstNameServer() async -> (IPAddress, RouteLookup)? {
-    await BlockingThreads.shared.value {
-      guard let server = ResolverConfiguration.read().nameServers.first?.address,
-            let lookup = try? Routes.lookup(server) else { return nil }
-      return (server, lookup)
+    if let task = nameServerRouteTask { return await task.value }
+    let path = options.resolvConfPath
+    let task = Task {
+      await BlockingThreads.shared.value { () -> (IPAddress, RouteLookup)? in
+        guard let server = ResolverConfiguration.read(path: path).nameServers.first?.address,
+              let lookup = try? Routes.lookup(server) else { return nil }
+        return (server, lookup)
+      }
     }
+    nameServerRouteTask = task
+    return await task.value
   }
 
   /// What stops packets on this path before any leaves, in words; nil when nothing does.
