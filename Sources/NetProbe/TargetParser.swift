@@ -397,5 +397,3 @@ private func unicodeName(_ value: UInt32) -> String {
   let hex = String(value, radix: 16, uppercase: true)
   return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
 }
-
-

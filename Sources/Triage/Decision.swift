@@ -378,10 +378,7 @@ public enum Decision {
         var findingValues = values
         findingValues["address"] = address.host
         findingValues["endpoint"] = address.description
-        let lines = evidence.connects.flatMap { result in
-          result.attempts.filter { $0.address == address && $0.outcome != .cancelled }
-            .map { "\(result.kind.rawValue) \(address): \(ProbeText.describe($0, kind: result.kind))" }
-        }
+        let lines = attemptLines { $0.address == address && $0.outcome != .cancelled }
         return Finding(id: id, severity: .secondary,
                        summary: "\(count) to \(address) (\(family(address))) \(what), while \(working) (\(family(working))) answered: "
                          + "a client that tries \(address.host) first waits for its timeout, or fails if it does not fall back"
@@ -526,9 +523,10 @@ public enum Decision {
       return lines
     }
 
-    func attemptLines() -> [String] {
+    /// A line per connect attempt (those `include` keeps).
+    func attemptLines(_ include: (ProbeAttempt) -> Bool = { _ in true }) -> [String] {
       evidence.connects.flatMap { result in
-        result.attempts.map { attempt in
+        result.attempts.filter(include).map { attempt in
           let endpoint = attempt.address?.description ?? SafeText.escape(result.target)
           return "\(result.kind.rawValue) \(endpoint): \(ProbeText.describe(attempt, kind: result.kind))"
         }
